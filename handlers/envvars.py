@@ -1,0 +1,52 @@
+"""Every environment variable senso reads, named once.
+
+Nothing else in the code base reads `os.environ` directly: the settings loader maps these into
+the one settings model, and the container contract reads its three step variables here.
+"""
+
+from __future__ import annotations
+
+HOME = "SENSO_HOME"
+CONFIG = "SENSO_CONFIG"
+DATABASE_URL = "SENSO_DATABASE_URL"
+ENV = "SENSO_ENV"
+SIMULATED_SEED = "SENSO_SIMULATED_SEED"
+MATRIX_CONCURRENCY = "SENSO_MATRIX_CONCURRENCY"
+LOG_LEVEL = "SENSO_LOG_LEVEL"
+TIME_SCALE = "SENSO_TIME_SCALE"
+
+# Provider credentials (in AWS the task definition injects them from Secrets Manager).
+OPENAI_API_KEY = "SENSO_OPENAI_API_KEY"
+OPENAI_BASE_URL = "SENSO_OPENAI_BASE_URL"
+AZURE_OPENAI_API_KEY = "SENSO_AZURE_OPENAI_API_KEY"
+AZURE_OPENAI_ENDPOINT = "SENSO_AZURE_OPENAI_ENDPOINT"
+BRIGHTDATA_API_KEY = "SENSO_BRIGHTDATA_API_KEY"
+BRIGHTDATA_BASE_URL = "SENSO_BRIGHTDATA_BASE_URL"
+INNGEST_EVENT_KEY = "SENSO_INNGEST_EVENT_KEY"
+INNGEST_SIGNING_KEY = "SENSO_INNGEST_SIGNING_KEY"
+
+# The container contract between the state machine and a step handler.
+STEP_INPUT = "SENSO_STEP_INPUT"
+TASK_TOKEN = "SENSO_TASK_TOKEN"  # noqa: S105 - a variable name, not a secret
+EXECUTION_ID = "SENSO_EXECUTION_ID"
+AWS_REGION = "AWS_REGION"
+AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+
+# Environment variable -> dotted settings key.
+SETTINGS_KEYS: dict[str, str] = {
+    HOME: "home",
+    DATABASE_URL: "database_url",
+    ENV: "env",
+    SIMULATED_SEED: "simulated_seed",
+    MATRIX_CONCURRENCY: "matrix_concurrency",
+    LOG_LEVEL: "log_level",
+    TIME_SCALE: "time_scale",
+    OPENAI_API_KEY: "providers.openai_api_key",
+    OPENAI_BASE_URL: "providers.openai_base_url",
+    AZURE_OPENAI_API_KEY: "providers.azure_api_key",
+    AZURE_OPENAI_ENDPOINT: "providers.azure_endpoint",
+    BRIGHTDATA_API_KEY: "providers.brightdata_api_key",
+    BRIGHTDATA_BASE_URL: "providers.brightdata_base_url",
+    INNGEST_EVENT_KEY: "inngest.event_key",
+    INNGEST_SIGNING_KEY: "inngest.signing_key",
+}

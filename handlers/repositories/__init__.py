@@ -1,0 +1,1 @@
+"""Read and write access to the workflow's tables, one repository per aggregate."""

@@ -1,0 +1,197 @@
+"""The one settings model, and the loader that layers its sources.
+
+Precedence, highest first: command-line flags, `SENSO_*` environment variables, the TOML config
+file (`SENSO_CONFIG`, else `<home>/config.toml`), defaults. The loader remembers where every
+value came from so `senso config show` can say so; secrets are `SecretStr` and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from handlers import envvars
+from handlers.errors import InvalidInputError
+
+LOCAL_ENV = "local"
+
+
+class InngestSettings(BaseModel):
+    """Where the Inngest side of the migration lives (Inngest Cloud or a dev server)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_key: SecretStr | None = None
+    signing_key: SecretStr | None = None
+    event_api_url: str = "https://inn.gs"
+    api_url: str = "https://api.inngest.com"
+
+
+class EnvironmentSettings(BaseModel):
+    """A deployed AWS environment, usually filled by `senso env import-terraform`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    state_machine_arn: str | None = None
+    cluster_arn: str | None = None
+    task_definition_arn: str | None = None
+    container_name: str | None = None
+    subnet_ids: list[str] = Field(default_factory=list)
+    security_group_id: str | None = None
+    handler_log_group: str | None = None
+    state_machine_log_group: str | None = None
+    rollout_parameter_name: str | None = None
+    dispatcher_schedule_name: str | None = None
+    rollback_schedule_name: str | None = None
+    secret_arn: str | None = None
+    ecr_repository_url: str | None = None
+    database_url: SecretStr | None = None
+    inngest: InngestSettings = Field(default_factory=InngestSettings)
+
+
+class Settings(BaseModel):
+    """Everything senso can be configured with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    home: Path
+    database_url: SecretStr | None = None
+    env: str = LOCAL_ENV
+    environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
+    simulated_seed: int = 7
+    matrix_concurrency: int = Field(default=8, ge=1, le=256)
+    time_scale: float = Field(default=1.0, ge=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    providers: dict[str, Any] = Field(default_factory=dict)
+    inngest: InngestSettings = Field(default_factory=InngestSettings)
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.toml"
+
+    def environment(self, name: str | None = None) -> EnvironmentSettings | None:
+        """The named AWS environment (the active one by default); None for `local`."""
+        chosen = name or self.env
+        if chosen == LOCAL_ENV:
+            return None
+        if chosen not in self.environments:
+            known = ", ".join(sorted(self.environments)) or "none configured"
+            raise InvalidInputError(
+                f"unknown environment {chosen!r} (known: {known})",
+                hint="add it with `senso env import-terraform` or use --env local",
+            )
+        return self.environments[chosen]
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    sources: dict[str, str]
+    config_path: Path
+
+
+def default_home(environ: Mapping[str, str]) -> Path:
+    data_home = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "senso"
+
+
+def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(
+            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
+        ) from exc
+
+
+def load_settings(
+    *, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedSettings:
+    """Build the settings from flags, environment, config file and defaults."""
+    env = os.environ if environ is None else environ
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    home = Path(flags.get("home") or env.get(envvars.HOME) or default_home(env)).expanduser()
+    config_path = Path(env.get(envvars.CONFIG) or home / "config.toml").expanduser()
+    for key, value in _flatten(read_config_file(config_path)).items():
+        _set_dotted(raw, key, value)
+        sources[key] = f"config file {config_path}"
+    for var, key in envvars.SETTINGS_KEYS.items():
+        if env.get(var) not in (None, ""):
+            _set_dotted(raw, key, env[var])
+            sources[key] = f"environment {var}"
+    for key, value in flags.items():
+        _set_dotted(raw, key, value)
+        sources[key] = "command-line flag"
+    raw["home"] = str(home)
+    sources.setdefault("home", "default")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInputError(
+            f"invalid setting {where}: {first['msg']} (from {sources.get(where, 'default')})",
+            hint="see `senso config show`",
+        ) from exc
+    return LoadedSettings(settings=settings, sources=sources, config_path=config_path)
+
+
+def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
+    """(key, printable value, source) for every effective setting, secrets masked."""
+    dumped = loaded.settings.model_dump(mode="python")
+    rows: list[tuple[str, str, str]] = []
+    for key, value in sorted(_flatten(dumped).items()):
+        if isinstance(value, SecretStr):
+            shown = "********" if value.get_secret_value() else ""
+        elif _looks_secret(key) and value:
+            shown = "********"
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((key, shown, _source_for(key, loaded.sources)))
+    return rows
+
+
+def _looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in ("key", "secret", "password", "token", "database_url"))
+
+
+def _source_for(key: str, sources: Mapping[str, str]) -> str:
+    while True:
+        if key in sources:
+            return sources[key]
+        if "." not in key:
+            return "default"
+        key = key.rsplit(".", 1)[0]

@@ -1,0 +1,1 @@
+"""The senso operator CLI: deploy, drive and migrate the org evaluation workflow."""

@@ -1,0 +1,52 @@
+"""The `senso` command: global options and the command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from senso_cli.commands import config, credits, db, dev, orgs
+from senso_cli.context import AppState
+from senso_cli.errors import SensoGroup
+
+app = typer.Typer(
+    name="senso",
+    cls=SensoGroup,
+    help=(
+        "Run Senso's org evaluation workflow locally or on AWS Step Functions, and carry the "
+        "migration off Inngest.\n\n"
+        "Start here: `senso dev seed` then `senso trigger --org demo`."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(help="senso's home folder (default: SENSO_HOME or ~/.local/share/senso)."),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Environment: `local` (default) or a configured AWS one."),
+    ] = None,
+) -> None:
+    """Global options apply to every command."""
+    ctx.obj = AppState(flags={"home": home, "env": env})
+
+
+app.add_typer(config.app, name="config")
+app.add_typer(db.app, name="db")
+app.add_typer(orgs.app, name="orgs")
+app.add_typer(credits.app, name="credits")
+app.add_typer(dev.app, name="dev")
+
+
+def main() -> None:
+    app()

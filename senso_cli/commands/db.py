@@ -1,0 +1,84 @@
+"""`senso db ...`: the database senso uses (embedded by default) and its migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from senso_cli.context import state
+from senso_cli.output import out, print_json
+from senso_cli.services import database as service
+
+app = typer.Typer(
+    help="Manage the database: the embedded PostgreSQL server and schema migrations.",
+    no_args_is_help=True,
+)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("start")
+def start(ctx: typer.Context) -> None:
+    """Start the embedded PostgreSQL server (other commands start it on demand)."""
+    settings = state(ctx).loaded.settings
+    if settings.database_url is not None:
+        out.print("SENSO_DATABASE_URL is set: senso uses that server and starts nothing.")
+        return
+    url = service.embedded_server(settings).ensure_running()
+    applied = service.migrate(settings)
+    out.print(f"embedded PostgreSQL running: {url}")
+    if applied:
+        out.print(f"applied migrations: {', '.join(str(m.version) for m in applied)}")
+
+
+@app.command("stop")
+def stop(ctx: typer.Context) -> None:
+    """Stop the embedded PostgreSQL server."""
+    settings = state(ctx).loaded.settings
+    if settings.database_url is not None:
+        out.print("SENSO_DATABASE_URL is set: there is no embedded server to stop.")
+        return
+    stopped = service.embedded_server(settings).stop()
+    out.print("stopped" if stopped else "not running")
+
+
+@app.command("status")
+def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+    """Show which database senso uses, whether it is up, and pending migrations."""
+    result = service.database_status(state(ctx).loaded.settings)
+    if json_output:
+        print_json(result.as_dict())
+        return
+    if result.server is not None:
+        word = "running" if result.server.running else "stopped"
+        out.print(
+            f"embedded PostgreSQL: {word}"
+            + (f" (pid {result.server.pid})" if result.server.pid else "")
+        )
+        out.print(f"  data:     {result.server.data_dir}")
+        out.print(f"  socket:   {result.server.socket_dir}")
+        out.print(f"  binaries: {result.server.binaries}")
+        out.print(f"  runs as:  {result.server.run_as}")
+    else:
+        out.print(f"external PostgreSQL: {'reachable' if result.reachable else 'unreachable'}")
+    out.print(f"url: {result.url}")
+    if result.reachable:
+        out.print(f"migrations applied: {len(result.applied)}, pending: {len(result.pending)}")
+
+
+@app.command("url")
+def url(ctx: typer.Context) -> None:
+    """Print the database URL (starting the embedded server if needed), e.g. for psql."""
+    settings = state(ctx).loaded.settings
+    print(service.database_url(settings))
+
+
+@app.command("migrate")
+def migrate(ctx: typer.Context) -> None:
+    """Apply pending schema migrations (commands also do this automatically)."""
+    applied = service.migrate(state(ctx).loaded.settings)
+    if not applied:
+        out.print("schema up to date")
+        return
+    for migration in applied:
+        out.print(f"applied {migration.version:04d} {migration.name}")

@@ -1,0 +1,105 @@
+"""`senso orgs ...`: import, list and show the orgs senso evaluates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from handlers.orgdata.importer import ImportReport
+from handlers.orgdata.schema import DAY_NAMES
+from senso_cli.context import state
+from senso_cli.output import out, print_json
+from senso_cli.services import orgs as service
+
+app = typer.Typer(help="Import, list and show orgs.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def render_import(report: ImportReport, json_output: bool) -> None:
+    if json_output:
+        print_json({"orgs": report.orgs, "changed": report.changed, "changes": report.changes})
+        return
+    if not report.changed:
+        out.print(f"no changes: {', '.join(report.orgs)} already up to date")
+        return
+    details = ", ".join(f"{what}: {count}" for what, count in report.changes.items())
+    out.print(f"imported {', '.join(report.orgs)} ({details})")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A YAML or JSON org file.", show_default=False)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Import (or update) orgs from a YAML or JSON file.
+
+    The whole file is validated first: on any error nothing is written and the bad field is
+    named (exit 2). Re-importing the same file changes nothing.
+    """
+    render_import(service.import_file(state(ctx).db, file), json_output)
+
+
+def _days(days: list[int]) -> str:
+    return ", ".join(DAY_NAMES[d][:3] for d in days) or "-"
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+    """List orgs with their matrix size, schedule and credit balance."""
+    orgs = service.list_orgs(state(ctx).db)
+    if json_output:
+        print_json([o.model_dump(mode="json") for o in orgs])
+        return
+    if not orgs:
+        out.print("no orgs yet: import one with `senso orgs import FILE` or `senso dev seed`")
+        return
+    table = Table()
+    for column in (
+        "slug",
+        "name",
+        "partner",
+        "questions x models x locations",
+        "schedule",
+        "balance",
+    ):
+        table.add_column(column)
+    for org in orgs:
+        table.add_row(
+            org.slug,
+            org.name,
+            org.partner,
+            f"{org.questions} x {org.models} x {org.locations}",
+            _days(org.schedule),
+            f"{org.balance:.2f}",
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Argument(help="Org slug or id.", show_default=False)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Show one org: websites, questions, models, locations, schedule and balance."""
+    details = service.show_org(state(ctx).db, org)
+    if json_output:
+        print_json(details.model_dump(mode="json") | {"matrix_size": details.matrix_size})
+        return
+    out.print(f"[bold]{details.name}[/] ({details.slug}, {details.org_id})")
+    out.print(f"partner: {details.partner}{'  (free tier)' if details.is_free_tier else ''}")
+    out.print(f"websites: {', '.join(details.websites) or '-'}")
+    out.print(f"models: {', '.join(m.name for m in details.models)}")
+    out.print(f"locations: {', '.join(loc.label for loc in details.locations)}")
+    out.print(f"schedule: {_days(details.schedule)}")
+    out.print(f"balance ({details.payer_type.lower()} pays): {details.balance:.2f}")
+    out.print(
+        f"matrix: {len(details.questions)} questions x {len(details.models)} models x "
+        f"{len(details.locations)} locations = {details.matrix_size} cells"
+    )
+    for number, question in enumerate(details.questions, start=1):
+        out.print(f"  {number:>2}. {question.text} [dim]({question.question_type})[/]")

@@ -1,0 +1,1 @@
+"""Services behind the CLI commands: they take settings and clients, and return data."""

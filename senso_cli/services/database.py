@@ -1,0 +1,95 @@
+"""Which database senso uses: SENSO_DATABASE_URL when set, else its own embedded server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.db.database import Database
+from handlers.db.migrate import Migration, applied_versions, apply_migrations, available_migrations
+from handlers.settings import Settings
+from senso_cli.embedded_pg import EmbeddedPostgres, ServerStatus
+
+
+def embedded_server(settings: Settings) -> EmbeddedPostgres:
+    return EmbeddedPostgres(settings.home)
+
+
+def database_url(settings: Settings, *, start: bool = True) -> str:
+    """The URL to use; starts the embedded server when no URL is configured and `start`."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    server = embedded_server(settings)
+    return server.ensure_running() if start else server.url
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    db = Database(database_url(settings))
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    mode: str
+    url: str
+    server: ServerStatus | None
+    reachable: bool
+    applied: list[int]
+    pending: list[int]
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "mode": self.mode,
+            "url": self.url,
+            "reachable": self.reachable,
+            "applied_migrations": self.applied,
+            "pending_migrations": self.pending,
+        }
+        if self.server is not None:
+            data["server"] = {
+                "running": self.server.running,
+                "pid": self.server.pid,
+                "data_dir": str(self.server.data_dir),
+                "socket_dir": str(self.server.socket_dir),
+                "binaries": self.server.binaries,
+                "run_as": self.server.run_as,
+            }
+        return data
+
+
+def database_status(settings: Settings) -> DatabaseStatus:
+    """Where the database is and whether it is up, without starting anything."""
+    server: ServerStatus | None = None
+    if settings.database_url is not None:
+        mode, url = "external", mask_url(settings.database_url.get_secret_value())
+        raw_url = settings.database_url.get_secret_value()
+    else:
+        server = embedded_server(settings).status()
+        mode, url, raw_url = "embedded", server.url, server.url
+    reachable, applied = False, []
+    if server is None or server.running:
+        try:
+            db = Database(raw_url, connect_timeout=3)
+            applied = applied_versions(db)
+            reachable = True
+        except Exception:
+            reachable = False
+    pending = [m.version for m in available_migrations() if m.version not in applied]
+    return DatabaseStatus(mode, url, server, reachable, applied, pending if reachable else [])
+
+
+def migrate(settings: Settings) -> list[Migration]:
+    return apply_migrations(Database(database_url(settings)))
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password replaced, safe to print."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    masked = f"{user}:********" if ":" in credentials else user
+    return f"{scheme}://{masked}@{host}"

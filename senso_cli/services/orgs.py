@@ -1,0 +1,81 @@
+"""Org data for operators: import files, list and show orgs, grant credits."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from handlers.billing.ledger import balance_of, grant_credits, payer_for_org
+from handlers.db.database import Database
+from handlers.errors import InvalidInputError
+from handlers.orgdata.importer import ImportReport, demo_org_path, import_orgs, load_org_file
+from handlers.repositories.orgs import OrgDetails, OrgRepository, OrgSummary
+
+
+def import_file(db: Database, path: Path) -> ImportReport:
+    """Validate the whole file first (nothing is written on error), then import it."""
+    return import_orgs(db, load_org_file(path))
+
+
+def seed_demo(db: Database) -> ImportReport:
+    return import_orgs(db, load_org_file(demo_org_path()))
+
+
+def list_orgs(db: Database) -> list[OrgSummary]:
+    return OrgRepository(db).list_all()
+
+
+def show_org(db: Database, ref: str) -> OrgDetails:
+    return OrgRepository(db).get(ref)
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    org: str
+    amount: Decimal
+    granted: bool
+    payer_type: str
+    balance: Decimal
+    key: str
+
+
+def parse_amount(text: str) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidInputError(
+            f"amount {text!r} is not a number", hint="e.g. 100 or 12.5"
+        ) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInputError(f"amount {text!r} must be a positive number")
+    return amount
+
+
+def grant(db: Database, ref: str, amount: Decimal, reason: str, key: str | None) -> GrantResult:
+    """Credit the org's payer. Without an explicit key, the same grant (org, amount, reason)
+    on the same UTC day is recognised as a repeat and not applied twice."""
+    if not reason.strip():
+        raise InvalidInputError(
+            "--reason must not be empty", hint="say why the credits are granted"
+        )
+    repo = OrgRepository(db)
+    with db.transaction() as conn:
+        org_id = repo.resolve_id(conn, ref)
+        day = datetime.now(UTC).date().isoformat()
+        grant_key = (
+            key or hashlib.sha256(f"{org_id}|{amount}|{reason}|{day}".encode()).hexdigest()[:24]
+        )
+        granted = grant_credits(
+            conn,
+            org_id=org_id,
+            amount=amount,
+            source_type="grant",
+            source_id=grant_key,
+            reason=reason,
+        )
+        payer = payer_for_org(conn, org_id)
+        balance = balance_of(conn, payer.payer_type, payer.payer_id)
+    return GrantResult(ref, amount, granted, payer.payer_type, balance, grant_key)
