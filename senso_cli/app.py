@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from senso_cli.commands import config, credits, db, dev, orgs
+from senso_cli.commands.evaluate import evaluate
 from senso_cli.context import AppState
 from senso_cli.errors import SensoGroup
 
@@ -46,6 +47,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(orgs.app, name="orgs")
 app.add_typer(credits.app, name="credits")
 app.add_typer(dev.app, name="dev")
+app.command("evaluate")(evaluate)
 
 
 def main() -> None:

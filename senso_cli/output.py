@@ -41,4 +41,4 @@ def to_json(value: Any) -> str:
 
 def print_json(value: Any) -> None:
     # Plain print, not Rich: JSON must not be wrapped or coloured.
-    print(to_json(value))
+    print(to_json(value))  # noqa: T201

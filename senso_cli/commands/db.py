@@ -70,7 +70,7 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
 def url(ctx: typer.Context) -> None:
     """Print the database URL (starting the embedded server if needed), e.g. for psql."""
     settings = state(ctx).loaded.settings
-    print(service.database_url(settings))
+    print(service.database_url(settings))  # noqa: T201 - plain text for $(senso db url)
 
 
 @app.command("migrate")

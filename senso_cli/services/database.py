@@ -74,7 +74,7 @@ def database_status(settings: Settings) -> DatabaseStatus:
             db = Database(raw_url, connect_timeout=3)
             applied = applied_versions(db)
             reachable = True
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure means "unreachable" here
             reachable = False
     pending = [m.version for m in available_migrations() if m.version not in applied]
     return DatabaseStatus(mode, url, server, reachable, applied, pending if reachable else [])

@@ -73,8 +73,8 @@ def test_config_show_masks_secrets_and_names_sources(
     assert result.exit_code == 0, result.output
     assert "sk-very-secret-value" not in result.output
     settings = {row["key"]: row for row in json.loads(result.output)["settings"]}
-    assert settings["providers.openai_api_key"]["value"] == "********"
-    assert settings["providers.openai_api_key"]["source"] == "environment SENSO_OPENAI_API_KEY"
+    assert settings["providers.openai.api_key"]["value"] == "********"
+    assert settings["providers.openai.api_key"]["source"] == "environment SENSO_OPENAI_API_KEY"
     assert settings["matrix_concurrency"]["source"] == "default"
 
 

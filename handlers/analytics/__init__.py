@@ -1,0 +1,1 @@
+"""Batch aggregates: visibility, share of voice, rank, citations, sentiment, competitors."""

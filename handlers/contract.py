@@ -1,0 +1,156 @@
+"""The container contract: `python -m handlers STEP`.
+
+Input: JSON from SENSO_STEP_INPUT, else stdin. With SENSO_TASK_TOKEN set (the state machine's
+waitForTaskToken integration), the result goes back through SendTaskSuccess / SendTaskFailure
+with an error name the state machine's Retry and Catch match (Senso.InsufficientCredits,
+Senso.InvalidInput, Senso.Transient, ...), and long steps send heartbeats. Without a token the
+output JSON goes to stdout and a failure exits non-zero. Logs are JSON lines on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from handlers import envvars
+from handlers.db.database import Database
+from handlers.errors import InvalidInputError, SensoError
+from handlers.logs import get_logger, redact
+from handlers.settings import load_settings
+from handlers.steps.base import StepContext, get_step, load_all
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+MAX_CAUSE = 32_000  # SendTaskFailure's cause limit is 32,768 characters
+
+
+class TaskCallbacks(Protocol):
+    """The three Step Functions calls a step handler makes (boto3's client has them)."""
+
+    # Parameter names are AWS API names, as boto3 spells them.
+    def send_task_success(self, *, taskToken: str, output: str) -> Any: ...  # noqa: N803
+    def send_task_failure(self, *, taskToken: str, error: str, cause: str) -> Any: ...  # noqa: N803
+    def send_task_heartbeat(self, *, taskToken: str) -> Any: ...  # noqa: N803
+
+
+def error_name(exc: BaseException) -> str:
+    if isinstance(exc, SensoError):
+        return exc.error_name
+    return "Senso.Unexpected"
+
+
+def read_input(environ: Mapping[str, str], stdin: Callable[[], str]) -> dict[str, Any]:
+    raw = environ.get(envvars.STEP_INPUT)
+    if raw is None:
+        raw = stdin()
+    try:
+        data = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"step input is not valid JSON: {exc.msg} at position {exc.pos}",
+            hint=f"pass a JSON object in {envvars.STEP_INPUT} or on stdin",
+        ) from exc
+    if not isinstance(data, dict):
+        raise InvalidInputError("step input must be a JSON object")
+    return data
+
+
+def run_step(
+    step_name: str,
+    payload: dict[str, Any],
+    *,
+    db: Database,
+    execution_id: str | None = None,
+    heartbeat: Callable[[], None] = lambda: None,
+    services: Any = None,
+) -> dict[str, Any]:
+    """Run one step in this process (the local runtime's in-process isolation uses this)."""
+    step = get_step(step_name)
+    ctx = StepContext(db=db, execution_id=execution_id, heartbeat=heartbeat, services=services)
+    return step.invoke(ctx, payload)
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    callbacks_factory: Callable[[], TaskCallbacks] | None = None,
+) -> int:
+    import os
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if environ is None else environ
+    if args == ["--self-check"]:
+        steps = load_all()
+        print(json.dumps({"ok": True, "steps": sorted(steps)}))  # noqa: T201
+        return 0
+    if len(args) != 1:
+        print("usage: python -m handlers STEP | --self-check", file=sys.stderr)  # noqa: T201
+        return EXIT_BAD_INPUT
+    step_name = args[0]
+    token = env.get(envvars.TASK_TOKEN)
+    execution_id = env.get(envvars.EXECUTION_ID)
+    log = get_logger(step=step_name, execution_id=execution_id)
+    callbacks: TaskCallbacks | None = None
+    if token:
+        callbacks = callbacks_factory() if callbacks_factory else _boto3_callbacks(env)
+    try:
+        payload = read_input(env, sys.stdin.read)
+        log.bind(
+            org_id=payload.get("org_id"), batch_id=(payload.get("batch") or {}).get("batch_id")
+        )
+        log.info("step started")
+        settings = load_settings(environ=env).settings
+        if settings.database_url is None:
+            raise InvalidInputError(
+                f"{envvars.DATABASE_URL} is not set", hint="the task definition injects it"
+            )
+        from handlers.runtime import build_services
+
+        services = (
+            build_services(settings) if step_name == "RunQuestionMatrixWithEvaluation" else None
+        )
+
+        def beat() -> None:
+            if callbacks is not None and token:
+                callbacks.send_task_heartbeat(taskToken=token)
+                log.info("heartbeat sent")
+
+        output = run_step(
+            step_name,
+            payload,
+            db=Database(settings.database_url.get_secret_value()),
+            execution_id=execution_id,
+            heartbeat=beat,
+            services=services,
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the state machine
+        name = error_name(exc)
+        cause = redact(
+            exc.message if isinstance(exc, SensoError) else f"{type(exc).__name__}: {exc}"
+        )
+        log.error("step failed", error=name, cause=cause)
+        if callbacks is not None and token:
+            callbacks.send_task_failure(taskToken=token, error=name, cause=cause[:MAX_CAUSE])
+            return 0 if name != "Senso.Unexpected" else EXIT_FAILED
+        print(json.dumps({"error": name, "cause": cause}), file=sys.stderr)  # noqa: T201
+        return EXIT_BAD_INPUT if isinstance(exc, InvalidInputError) else EXIT_FAILED
+    log.info("step succeeded")
+    if callbacks is not None and token:
+        callbacks.send_task_success(taskToken=token, output=json.dumps(output))
+    else:
+        print(json.dumps(output))  # noqa: T201
+    return 0
+
+
+def _boto3_callbacks(environ: Mapping[str, str]) -> TaskCallbacks:
+    import boto3
+
+    client: TaskCallbacks = boto3.client(
+        "stepfunctions",
+        region_name=environ.get(envvars.AWS_REGION),
+        endpoint_url=environ.get(envvars.AWS_ENDPOINT_URL),
+    )
+    return client

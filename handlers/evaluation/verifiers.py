@@ -1,0 +1,165 @@
+"""Mention verification: does a candidate answer really talk about this org, and how?
+
+Both verifiers take the answer, the org name and the candidate spans found on word boundaries,
+and return whether the org is mentioned, the verbatim mention passages joined with " || ", and
+one sentiment in the normalised lower-case labels.
+
+- `DeterministicMentionVerifier` works offline: it accepts a span when the answer writes the
+  name as a proper name (a capital letter, an acronym, or a bare domain like `acme.com`), which
+  drops generic-word hits such as "chase the best rate" for an org called Chase.
+- `LLMMentionVerifier` asks a chat model (schema `org_mention_verification_extraction`) to
+  confirm the specific org is meant. Passages the model did not copy verbatim are discarded,
+  so the share of voice is always measured on text that is really in the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, runtime_checkable
+
+import openai
+from pydantic import BaseModel, ConfigDict
+
+from handlers.evaluation.llm import object_schema, structured_completion
+from handlers.evaluation.mentions import is_acronym
+from handlers.evaluation.models import MentionSpan, MentionVerification
+from handlers.evaluation.passages import PASSAGE_SEPARATOR, join_passages, mention_passages
+from handlers.evaluation.sentiment import normalise_sentiment, passage_sentiment
+
+DEFAULT_VERIFICATION_MODEL = "gpt-4.1"
+VERIFICATION_SCHEMA_NAME = "org_mention_verification_extraction"
+_DOMAIN_AFTER = re.compile(r"\.[a-z]{2,}", re.IGNORECASE)
+
+
+@runtime_checkable
+class MentionVerifier(Protocol):
+    """Confirms candidate mentions of an org in one answer."""
+
+    label: str
+
+    def verify(
+        self, response_text: str, org_name: str, candidates: list[MentionSpan]
+    ) -> MentionVerification: ...
+
+
+def _verified(response_text: str, spans: list[MentionSpan]) -> MentionVerification:
+    passages = mention_passages(response_text, spans)
+    return MentionVerification(
+        is_mention_verified=True,
+        sentiment=passage_sentiment(passages),
+        mention_text=join_passages(passages),
+        confirmed_spans=spans,
+    )
+
+
+class DeterministicMentionVerifier:
+    """Offline verifier: proper-name spelling confirms a candidate."""
+
+    label = "deterministic"
+
+    def _accepts(self, response_text: str, org_name: str, span: MentionSpan) -> bool:
+        if is_acronym(span.variation) or any(ch.isupper() for ch in span.text):
+            return True
+        # A brand styled in lower case ("bunq") is written that way in answers too.
+        if not any(ch.isupper() for ch in org_name):
+            return True
+        return _DOMAIN_AFTER.match(response_text, span.end) is not None
+
+    def verify(
+        self, response_text: str, org_name: str, candidates: list[MentionSpan]
+    ) -> MentionVerification:
+        confirmed = [s for s in candidates if self._accepts(response_text, org_name, s)]
+        if not confirmed:
+            return MentionVerification(is_mention_verified=False)
+        return _verified(response_text, confirmed)
+
+
+class _VerificationAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    is_mention_verified: bool
+    sentiment: str
+    mention_text: str
+
+
+_VERIFICATION_SCHEMA = object_schema(
+    {
+        "is_mention_verified": {
+            "type": "boolean",
+            "description": "True only if the answer refers to this specific organisation.",
+        },
+        "sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
+        "mention_text": {
+            "type": "string",
+            "description": "Every passage mentioning the org, verbatim, joined with ' || '.",
+        },
+    }
+)
+
+_SYSTEM_PROMPT = (
+    "You verify whether an AI assistant's answer mentions a specific organisation. "
+    "Confirm a mention only when the text refers to that organisation itself, not to a "
+    "generic word or a differently named organisation with a similar name. If it is "
+    "mentioned, copy every sentence, list item or table row that mentions it exactly as "
+    "written (links included), joined with ' || ', and give the overall sentiment of those "
+    "passages towards the organisation: positive, neutral or negative. If it is not "
+    "mentioned, return an empty mention_text and neutral sentiment."
+)
+
+
+class LLMMentionVerifier:
+    """Verifier backed by an OpenAI-compatible chat model with strict structured output."""
+
+    label = "llm"
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str = DEFAULT_VERIFICATION_MODEL,
+        *,
+        temperature: float = 0.1,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._temperature = temperature
+
+    def verify(
+        self, response_text: str, org_name: str, candidates: list[MentionSpan]
+    ) -> MentionVerification:
+        if not candidates:
+            return MentionVerification(is_mention_verified=False)
+        names = sorted({span.text for span in candidates})
+        user = (
+            f"Organisation: {org_name}\n"
+            f"It appears in the answer as: {', '.join(names)}\n\n"
+            f"Answer:\n<<<\n{response_text}\n>>>"
+        )
+        answer, usage = structured_completion(
+            self._client,
+            model=self._model,
+            schema_name=VERIFICATION_SCHEMA_NAME,
+            schema=_VERIFICATION_SCHEMA,
+            system=_SYSTEM_PROMPT,
+            user=user,
+            result_type=_VerificationAnswer,
+            temperature=self._temperature,
+        )
+        if not answer.is_mention_verified:
+            return MentionVerification(is_mention_verified=False, usage=usage)
+        verbatim = [
+            part.strip()
+            for part in answer.mention_text.split(PASSAGE_SEPARATOR.strip())
+            if part.strip() and part.strip() in response_text
+        ]
+        if verbatim:
+            mention_text = join_passages(verbatim)
+        else:
+            # The model confirmed the org but paraphrased: measure on our own passages.
+            mention_text = join_passages(mention_passages(response_text, candidates))
+        return MentionVerification(
+            is_mention_verified=True,
+            sentiment=normalise_sentiment(answer.sentiment) or "neutral",
+            mention_text=mention_text,
+            confirmed_spans=candidates,
+            usage=usage,
+        )

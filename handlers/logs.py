@@ -1,0 +1,67 @@
+"""Structured logs: one JSON object per line, with step, org, batch and execution ids.
+
+Secrets never reach a log line: `redact` masks anything that looks like a key, token or a
+password inside a URL, and every line passes through it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+_PATTERNS = [
+    re.compile(
+        r"(?i)(api[_-]?key|token|secret|password|signing[_-]?key)(\"?\s*[:=]\s*\"?)([^\s\"',&]+)"
+    ),
+    re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._\-]+)"),
+    re.compile(r"(postgres(?:ql)?://[^:/\s]+:)([^@\s]+)(@)"),
+    re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})"),
+]
+
+
+def redact(text: str) -> str:
+    """Mask credentials in free text (error messages, causes, URLs)."""
+    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}********", text)
+    text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}********", text)
+    text = _PATTERNS[2].sub(lambda m: f"{m.group(1)}********{m.group(3)}", text)
+    return _PATTERNS[3].sub("sk-********", text)
+
+
+class StepLogger:
+    """A tiny JSON-lines logger bound to the ids of one step run."""
+
+    def __init__(self, stream: TextIO | None = None, **fields: Any) -> None:
+        self._stream = stream
+        self._fields = {k: v for k, v in fields.items() if v is not None}
+
+    def bind(self, **fields: Any) -> None:
+        self._fields.update({k: v for k, v in fields.items() if v is not None})
+
+    def _emit(self, level: str, message: str, extra: dict[str, Any]) -> None:
+        record = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": level,
+            "message": message,
+            **self._fields,
+            **extra,
+        }
+        line = redact(json.dumps(record, default=str))
+        stream = self._stream or sys.stderr
+        stream.write(line + "\n")
+        stream.flush()
+
+    def info(self, message: str, **extra: Any) -> None:
+        self._emit("INFO", message, extra)
+
+    def warning(self, message: str, **extra: Any) -> None:
+        self._emit("WARNING", message, extra)
+
+    def error(self, message: str, **extra: Any) -> None:
+        self._emit("ERROR", message, extra)
+
+
+def get_logger(stream: TextIO | None = None, **fields: Any) -> StepLogger:
+    return StepLogger(stream, **fields)

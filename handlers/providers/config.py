@@ -1,0 +1,157 @@
+"""Settings of the answer providers, as one pydantic model the project settings embed.
+
+Nothing here reads the environment: the project's settings model fills `ProvidersConfig` (flag,
+`SENSO_*` environment, config file, default) and hands it to `build_registry`. Secrets are
+`SecretStr` so they never show up in a repr or a log line. Offline, the defaults route every
+geo model to the simulated provider and need no key at all.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+ProviderKind = Literal[
+    "simulated",
+    "openai",
+    "azure_openai",
+    "brightdata_chatgpt",
+    "brightdata_perplexity",
+    "brightdata_gemini",
+]
+
+BRIGHTDATA_MAX_CHUNK = 20
+"""BrightData rejects triggers with more inputs than this; the old system enforced it too."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelRoute(_Strict):
+    """Where one geo model name (as orgs configure it) is answered.
+
+    `upstream_model` is the model id sent to OpenAI, or the model an Azure deployment runs (it is
+    what the answer is priced as); it defaults to the geo model name. `azure_deployment`
+    overrides `AzureOpenAIConfig.deployments` for this model.
+    """
+
+    provider: ProviderKind
+    upstream_model: str | None = None
+    azure_deployment: str | None = None
+
+
+class RateLimitConfig(_Strict):
+    """Client-side pacing of one provider, shared by every worker thread that calls it."""
+
+    rpm: int | None = Field(default=None, gt=0, description="requests per minute")
+    tpm: int | None = Field(default=None, gt=0, description="tokens per minute")
+    max_concurrency: int = Field(default=8, gt=0, description="calls in flight at once")
+
+
+class RetryConfig(_Strict):
+    """Retries of one HTTP request on throttling, 5xx, timeouts and connection errors."""
+
+    max_attempts: int = Field(default=5, ge=1)
+    initial_backoff_s: float = Field(default=1.0, ge=0)
+    max_backoff_s: float = Field(default=60.0, ge=0)
+    jitter_s: float = Field(default=1.0, ge=0)
+
+
+class SimulatedConfig(_Strict):
+    """The offline provider: free, deterministic, clearly labelled."""
+
+    latency_ms: float = Field(default=0.0, ge=0, description="typical latency to simulate")
+    error_rate: float = Field(default=0.0, ge=0, le=1, description="share of failed attempts")
+    max_batch: int = Field(default=20, ge=1)
+
+
+class OpenAIConfig(_Strict):
+    """api.openai.com (or a compatible endpoint) through the Responses API with web search."""
+
+    api_key: SecretStr | None = None
+    base_url: str = "https://api.openai.com/v1"
+    web_search_tool: Literal["web_search", "web_search_preview"] = "web_search"
+    timeout_s: float = Field(default=120.0, gt=0)
+    expected_output_tokens: int = Field(default=1500, ge=0)
+    rate_limit: RateLimitConfig = RateLimitConfig(rpm=500, tpm=200_000)
+    retry: RetryConfig = RetryConfig()
+
+
+class AzureOpenAIConfig(_Strict):
+    """Azure OpenAI's v1 endpoint (`{endpoint}/openai/v1/responses`, `api-key` header).
+
+    `deployments` maps a geo model name to the deployment that serves it. A model without a
+    deployment is an error: the old system sent every gpt-style model to one deployment.
+    """
+
+    endpoint: str | None = None
+    api_key: SecretStr | None = None
+    api_version: str | None = Field(
+        default=None, description="sent as ?api-version= when set; the v1 API needs none"
+    )
+    deployments: dict[str, str] = Field(default_factory=dict)
+    # Azure has served the preview tool name longest; the old system used it there.
+    web_search_tool: Literal["web_search", "web_search_preview"] = "web_search_preview"
+    timeout_s: float = Field(default=120.0, gt=0)
+    expected_output_tokens: int = Field(default=1500, ge=0)
+    rate_limit: RateLimitConfig = RateLimitConfig(rpm=300, tpm=150_000)
+    retry: RetryConfig = RetryConfig()
+
+
+class BrightDataConfig(_Strict):
+    """BrightData's datasets v3 scrapers for ChatGPT, Perplexity and Gemini."""
+
+    api_key: SecretStr | None = None
+    base_url: str = "https://api.brightdata.com/datasets/v3"
+    chatgpt_dataset_id: str | None = None
+    perplexity_dataset_id: str | None = None
+    gemini_dataset_id: str | None = None
+    # The old system went from 20 to 1 for ChatGPT in its last change; we keep its measured
+    # choice as the default, since index matching here no longer fails a whole chunk.
+    chatgpt_chunk_size: int = Field(default=1, ge=1, le=BRIGHTDATA_MAX_CHUNK)
+    perplexity_chunk_size: int = Field(default=20, ge=1, le=BRIGHTDATA_MAX_CHUNK)
+    gemini_chunk_size: int = Field(default=20, ge=1, le=BRIGHTDATA_MAX_CHUNK)
+    timeout_s: float = Field(default=60.0, gt=0, description="per HTTP request")
+    poll_interval_s: float = Field(default=10.0, gt=0)
+    poll_deadline_s: float = Field(
+        default=900.0, gt=0, description="from trigger to a ready snapshot, then give up"
+    )
+    snapshot_retry_interval_s: float = Field(default=10.0, ge=0)
+    snapshot_max_attempts: int = Field(default=20, ge=1)
+    rate_limit: RateLimitConfig = RateLimitConfig(rpm=60, max_concurrency=4)
+    retry: RetryConfig = RetryConfig()
+
+
+class ProvidersConfig(_Strict):
+    """Every provider's settings plus the explicit model-name routes.
+
+    A geo model name is looked up in `routes` (case-insensitively, after trimming); a name that is
+    not there goes to `default_provider`, or is an `UnknownModelError` when that is None.
+    Production sets explicit routes and `default_provider=None`; offline, everything is simulated.
+    """
+
+    routes: dict[str, ModelRoute] = Field(default_factory=dict)
+    default_provider: Literal["simulated"] | None = "simulated"
+    simulated: SimulatedConfig = SimulatedConfig()
+    openai: OpenAIConfig = OpenAIConfig()
+    azure_openai: AzureOpenAIConfig = AzureOpenAIConfig()
+    brightdata: BrightDataConfig = BrightDataConfig()
+
+    @model_validator(mode="after")
+    def _route_names_are_unique(self) -> ProvidersConfig:
+        seen: dict[str, str] = {}
+        for name in self.routes:
+            key = normalise_model_name(name)
+            if not key:
+                raise ValueError("a route has an empty model name")
+            if key in seen:
+                raise ValueError(f"routes {seen[key]!r} and {name!r} name the same model")
+            seen[key] = name
+        return self
+
+
+def normalise_model_name(name: str) -> str:
+    """The lookup key of a geo model name: exact text, trimmed and case-folded (no substrings)."""
+    return name.strip().casefold()

@@ -1,0 +1,59 @@
+"""Builds what the matrix step needs (providers, evaluator) from the settings, once per process.
+
+The evaluator uses a language model only when OpenAI credentials are configured; offline it is
+deterministic. Providers come from `settings.providers` (a `ProvidersConfig`): offline every
+model routes to the clearly labelled `simulated` provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.evaluation import (
+    CompetitorExtractor,
+    MentionVerifier,
+    NameVariationGenerator,
+    build_evaluator_components,
+)
+from handlers.providers.build import build_registry
+from handlers.providers.config import ProvidersConfig
+from handlers.providers.registry import ProviderRegistry
+from handlers.settings import Settings
+
+
+@dataclass
+class WorkflowServices:
+    registry: ProviderRegistry
+    generator: NameVariationGenerator
+    verifier: MentionVerifier
+    extractor: CompetitorExtractor
+    concurrency: int
+
+    def close(self) -> None:
+        self.registry.close()
+
+
+def providers_config(settings: Settings) -> ProvidersConfig:
+    return ProvidersConfig.model_validate(settings.providers)
+
+
+def build_services(
+    settings: Settings, *, registry: ProviderRegistry | None = None
+) -> WorkflowServices:
+    config = providers_config(settings)
+    llm_client: Any | None = None
+    if config.openai.api_key is not None:
+        import openai
+
+        llm_client = openai.OpenAI(
+            api_key=config.openai.api_key.get_secret_value(), base_url=config.openai.base_url
+        )
+    generator, verifier, extractor = build_evaluator_components(llm_client, None)
+    return WorkflowServices(
+        registry=registry or build_registry(config, simulated_seed=settings.simulated_seed),
+        generator=generator,
+        verifier=verifier,
+        extractor=extractor,
+        concurrency=settings.matrix_concurrency,
+    )

@@ -1,0 +1,60 @@
+"""CheckBalance: can the payer cover the cells still to run?
+
+The estimate uses `charge_for_cell`, the very function TrackUsage charges with, and the payer
+recorded here on the batch is the one TrackUsage debits. Insufficient credits is its own
+non-retryable error (Senso.InsufficientCredits), raised before any provider is called.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from handlers.billing.ledger import balance_of, payer_for_org
+from handlers.billing.pricing import charge_for_cell, load_pricing
+from handlers.errors import InsufficientCreditsError
+from handlers.repositories.batches import cells_to_run_count, load_batch
+from handlers.steps.base import BatchStepInput, Step, StepContext, StepModel, register
+
+# Until a provider reports a cost, a cell's own cost is unknown; the price function then falls
+# back to the fixed or default price, exactly as it will when charging a zero-cost cell.
+EXPECTED_CELL_COST = Decimal(0)
+
+
+class BalanceCheck(StepModel):
+    payer_type: str
+    balance: Decimal
+    estimate: Decimal
+    cells_to_run: int
+    unit_price: Decimal
+
+
+def check_balance(ctx: StepContext, data: BatchStepInput) -> BalanceCheck:
+    with ctx.db.transaction() as conn:
+        load_batch(conn, data.batch.batch_id, lock=True)
+        payer = payer_for_org(conn, data.batch.org_id)
+        unit = charge_for_cell(load_pricing(conn, payer.partner_id), EXPECTED_CELL_COST).amount
+        cells = cells_to_run_count(conn, data.batch.batch_id, data.batch.org_id)
+        estimate = unit * cells
+        balance = balance_of(conn, payer.payer_type, payer.payer_id)
+        conn.execute(
+            """UPDATE question_run_batches
+               SET payer_type = %s, payer_id = %s, unit_price = %s, updated_at = now()
+               WHERE batch_id = %s""",
+            (payer.payer_type, payer.payer_id, unit, data.batch.batch_id),
+        )
+    if balance < estimate:
+        raise InsufficientCreditsError(
+            f"{payer.payer_type.lower()} balance {balance:.2f} does not cover {cells} cells "
+            f"x {unit} = {estimate:.2f}",
+            hint=f"grant credits: `senso credits grant {data.batch.org_id} AMOUNT --reason ...`",
+        )
+    return BalanceCheck(
+        payer_type=payer.payer_type,
+        balance=balance,
+        estimate=estimate,
+        cells_to_run=cells,
+        unit_price=unit,
+    )
+
+
+STEP = register(Step("CheckBalance", BatchStepInput, check_balance))

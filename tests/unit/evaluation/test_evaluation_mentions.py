@@ -1,0 +1,118 @@
+"""Mention detection: word boundaries, markdown, possessives, look-alikes, passages."""
+
+from __future__ import annotations
+
+from handlers.evaluation import DeterministicMentionVerifier, find_mentions
+from handlers.evaluation.passages import join_passages, mention_passages
+
+ACME = ["Acme Bank", "acme bank", "AcmeBank", "Acme-Bank", "acmebank"]
+
+
+def texts(answer: str, variations: list[str] = ACME) -> list[str]:
+    return [span.text for span in find_mentions(answer, variations)]
+
+
+def test_mention_in_table_cell() -> None:
+    answer = "| Bank | APY |\n|---|---|\n| Acme Bank | 4.1% |\n| Ally Bank | 4.0% |"
+    spans = find_mentions(answer, ACME)
+    assert [s.text for s in spans] == ["Acme Bank"]
+    assert mention_passages(answer, spans) == ["| Acme Bank | 4.1% |"]
+
+
+def test_mention_in_markdown_link_text_but_not_in_its_url() -> None:
+    answer = "Open an account at [Acme Bank](https://www.acmebank.com/open)."
+    spans = find_mentions(answer, ACME)
+    # The URL also contains "acmebank", but a link target is a citation, not a mention.
+    assert [(s.text, s.start) for s in spans] == [("Acme Bank", answer.index("Acme Bank"))]
+
+
+def test_bare_url_alone_is_not_a_mention() -> None:
+    assert texts("Rates are listed at https://acmebank.com/rates.") == []
+
+
+def test_bare_domain_in_prose_is_a_mention() -> None:
+    assert texts("Visit acmebank.com for current rates.") == ["acmebank"]
+
+
+def test_possessive_straight_and_typographic_apostrophes() -> None:
+    assert texts("Acme Bank's app is fast.") == ["Acme Bank"]
+    assert texts("Acme Bank’s app is fast.") == ["Acme Bank"]
+
+
+def test_bold_and_italic_markdown() -> None:
+    assert texts("1. **Acme Bank** – low fees") == ["Acme Bank"]
+    assert texts("_Acme Bank_ is local") == ["Acme Bank"]
+
+
+def test_look_alike_names_do_not_match() -> None:
+    answer = "Acmeville Savings and Acme Bankers Trust both lend locally; AcmeBanking is an app."
+    assert texts(answer) == []
+
+
+def test_no_mention() -> None:
+    assert texts("Chase and Wells Fargo have the most branches.") == []
+
+
+def test_hyphenated_and_unicode_punctuation_variants() -> None:
+    assert texts("Acme\u2011Bank offers loans.") == ["Acme\u2011Bank"]
+    assert texts("Acme\u00a0Bank offers loans.") == ["Acme\u00a0Bank"]
+    assert texts("ACME BANK offers loans.") == ["ACME BANK"]
+
+
+def test_longest_variation_wins_over_shorter_overlap() -> None:
+    spans = find_mentions(
+        "Navy Federal Credit Union is big.", ["Navy Federal", "Navy Federal Credit Union"]
+    )
+    assert [s.text for s in spans] == ["Navy Federal Credit Union"]
+
+
+def test_empty_and_whitespace_variations_never_match() -> None:
+    assert find_mentions("anything at all", ["", "   ", "a"]) == []
+
+
+def test_acronyms_are_case_sensitive() -> None:
+    assert texts("NFCU has great rates.", ["NFCU"]) == ["NFCU"]
+    assert texts("the nfcu-style logo", ["NFCU"]) == []
+
+
+def test_passages_are_sentences_items_and_rows_joined() -> None:
+    answer = (
+        "## Picks\n\n"
+        "Many banks compete. Acme Bank has low fees. Others do not.\n\n"
+        "- **Acme Bank** – great app,\n  wrapped onto a second line.\n"
+        "- **Ally** – online only.\n"
+    )
+    passages = mention_passages(answer, find_mentions(answer, ACME))
+    assert passages == [
+        "Acme Bank has low fees.",
+        "**Acme Bank** – great app,\n  wrapped onto a second line.",
+    ]
+    assert join_passages(passages).count(" || ") == 1
+
+
+def test_sentence_split_ignores_abbreviations() -> None:
+    answer = "Founded in the U.S. in 1990, Acme Bank Inc. serves farmers. It is small."
+    assert mention_passages(answer, find_mentions(answer, ACME)) == [
+        "Founded in the U.S. in 1990, Acme Bank Inc. serves farmers."
+    ]
+
+
+def test_deterministic_verifier_rejects_generic_lower_case_words() -> None:
+    verifier = DeterministicMentionVerifier()
+    answer = "You will not need to chase rates. Chase has 15,000 ATMs."
+    spans = find_mentions(answer, ["Chase", "chase"])
+    result = verifier.verify(answer, "Chase", spans)
+    assert result.is_mention_verified
+    assert [s.text for s in result.confirmed_spans] == ["Chase"]
+    assert result.mention_text == "Chase has 15,000 ATMs."
+
+    only_verb = "You will not need to chase rates."
+    assert not verifier.verify(
+        only_verb, "Chase", find_mentions(only_verb, ["chase"])
+    ).is_mention_verified
+
+
+def test_deterministic_verifier_accepts_lower_case_brand() -> None:
+    answer = "bunq is a Dutch neobank."
+    result = DeterministicMentionVerifier().verify(answer, "bunq", find_mentions(answer, ["bunq"]))
+    assert result.is_mention_verified
