@@ -9,6 +9,7 @@ import typer
 
 from senso_cli.commands import config, credits, db, dev, orgs
 from senso_cli.commands.evaluate import evaluate
+from senso_cli.commands.trigger import redrive, run_definition, status, trigger
 from senso_cli.context import AppState
 from senso_cli.errors import SensoGroup
 
@@ -48,6 +49,10 @@ app.add_typer(orgs.app, name="orgs")
 app.add_typer(credits.app, name="credits")
 app.add_typer(dev.app, name="dev")
 app.command("evaluate")(evaluate)
+app.command("trigger")(trigger)
+app.command("status")(status)
+app.command("redrive")(redrive)
+app.command("run-definition")(run_definition)
 
 
 def main() -> None:

@@ -1,0 +1,291 @@
+"""`senso trigger`, `senso status`, `senso redrive`, `senso run-definition` (local runtime)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from handlers.errors import InvalidInputError
+from senso_cli.aws.timeparse import parse_since
+from senso_cli.context import state
+from senso_cli.errors import EXIT_FAILED
+from senso_cli.local.definition import load_definition
+from senso_cli.local.invoker import Isolation
+from senso_cli.local.runtime import LocalRuntime
+from senso_cli.output import err, out, print_json
+from senso_cli.services import status as status_service
+from senso_cli.services import trigger as service
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def _runtime(ctx: typer.Context, isolation: Isolation = "inprocess") -> LocalRuntime:
+    app_state = state(ctx)
+    if app_state.loaded.settings.environment() is not None:
+        raise InvalidInputError(
+            "AWS environments are driven through Step Functions itself",
+            hint="this build runs the local runtime; use --env local",
+        )
+    return LocalRuntime(app_state.db, app_state.loaded.settings, isolation=isolation)
+
+
+def _timeline_table(history: list[dict[str, Any]], progress: dict[str, int] | None) -> Table:
+    table = Table(title="org evaluation", expand=False)
+    for column in ("state", "status", "duration", "retries", "error"):
+        table.add_column(column)
+    for row in status_service.timeline(history):
+        detail = row.status
+        if row.name == "RunQuestionMatrixWithEvaluation" and progress and progress["total_cells"]:
+            done = progress["completed_cells"] + progress["failed_cells"]
+            detail += f" ({done}/{progress['total_cells']} cells)"
+        duration = f"{row.duration_s:.2f}s" if row.duration_s is not None else "..."
+        table.add_row(row.name, detail, duration, str(max(0, row.attempts - 1)), row.error or "")
+    return table
+
+
+def trigger(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Option("--org", help="Org slug or id.", show_default=False)],
+    wait: Annotated[
+        bool | None,
+        typer.Option("--wait/--no-wait", help="Follow the execution (default: in a terminal)."),
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option(help="UTC day of the batch, YYYY-MM-DD (default today).")
+    ] = None,
+    isolation: Annotated[
+        str, typer.Option(help="inprocess, or process: run each step as `python -m handlers`.")
+    ] = "inprocess",
+    json_output: JsonFlag = False,
+) -> None:
+    """Start the org evaluation workflow for one org and (by default) watch it run.
+
+    Exit 0 when the execution succeeded, 1 when it failed (with its error and cause), 2 on bad
+    input such as an unknown org (nothing is started).
+    """
+    if isolation not in ("inprocess", "process"):
+        raise InvalidInputError(f"--isolation must be inprocess or process, not {isolation!r}")
+    batch_day = _parse_day(day)
+    runtime = _runtime(ctx, isolation)  # type: ignore[arg-type]
+    result = service.start_local(runtime, org, day=batch_day)
+    arn = result.started.execution_arn
+    follow = wait if wait is not None else (sys.stdout.isatty() and not json_output)
+    if result.already_running:
+        err.print(f"an execution for {result.org.slug} today is already running: {arn}")
+        follow = follow and False
+    elif not follow and wait is False:
+        pid = service.spawn_worker(arn, dict(os.environ))
+        if json_output:
+            print_json({"execution_arn": arn, "status": "RUNNING", "worker_pid": pid})
+        else:
+            out.print(
+                f"started {arn} (worker pid {pid}); "
+                f"follow with `senso status {result.started.name}`"
+            )
+        return
+    if not result.already_running:
+        thread = runtime.run_in_thread(arn)
+        if follow:
+            with Live(console=out, refresh_per_second=8, transient=False) as live:
+                while thread.is_alive():
+                    live.update(_render_live(runtime, arn, result.org.org_id, batch_day))
+                    time.sleep(0.15)
+                live.update(_render_live(runtime, arn, result.org.org_id, batch_day))
+        thread.join()
+    _finish(runtime, arn, result.org.org_id, batch_day, json_output)
+
+
+def _parse_day(day: str | None) -> date:
+    if day is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(day)
+    except ValueError as exc:
+        raise InvalidInputError(f"--day {day!r} is not a date", hint="use YYYY-MM-DD") from exc
+
+
+def _render_live(runtime: LocalRuntime, arn: str, org_id: Any, day: date) -> Table:
+    summary = service.batch_summary(runtime.db, org_id, day)
+    progress = (
+        {
+            "total_cells": summary.cells,
+            "completed_cells": summary.completed,
+            "failed_cells": summary.failed,
+        }
+        if summary
+        else None
+    )
+    return _timeline_table(runtime.store.history(arn), progress)
+
+
+def _finish(runtime: LocalRuntime, arn: str, org_id: Any, day: date, json_output: bool) -> None:
+    record = runtime.store.get(arn)
+    summary = service.batch_summary(runtime.db, org_id, day)
+    if json_output:
+        print_json(
+            {
+                "execution_arn": arn,
+                "status": record["status"],
+                "error": record["error"],
+                "cause": record["cause"],
+                "batch": summary.__dict__ if summary else None,
+            }
+        )
+    else:
+        if summary is not None:
+            label = " (simulated provider)" if summary.simulated else ""
+            out.print(f"batch {summary.batch_id}: {summary.status}{label}")
+            out.print(
+                f"  cells {summary.cells}: {summary.completed} completed, {summary.failed} failed"
+            )
+            rank = f"{summary.mean_rank:.2f}" if summary.mean_rank is not None else "-"
+            out.print(
+                f"  visibility {summary.visibility:.1f}%"
+                f"  share of voice {summary.share_of_voice:.2f}%"
+                f"  mean rank {rank}  citation rate {summary.citation_rate:.1f}%"
+            )
+            sentiment = ", ".join(f"{k} {v}" for k, v in summary.sentiment.items()) or "-"
+            out.print(f"  sentiment: {sentiment}")
+            out.print(f"  credits charged: {summary.credits_charged:.2f}")
+        out.print(f"execution {arn}: {record['status']}")
+        if record["status"] != "SUCCEEDED" and record["error"]:
+            err.print(f"error: {record['error']}: {record['cause'] or ''}")
+    if record["status"] not in ("SUCCEEDED", "RUNNING"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def status(
+    ctx: typer.Context,
+    execution: Annotated[str | None, typer.Argument(help="Execution name or ARN.")] = None,
+    org: Annotated[str | None, typer.Option(help="Only this org (slug or id).")] = None,
+    status_filter: Annotated[
+        str | None, typer.Option("--status", help="RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="e.g. 30m, 24h, 7d or an ISO time.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Recent executions, or one execution's state timeline with durations, retries, errors."""
+    runtime = _runtime(ctx)
+    if execution:
+        record = runtime.store.get(execution)
+        history = runtime.store.history(record["execution_arn"])
+        rows = status_service.timeline(history)
+        if json_output:
+            print_json(
+                {
+                    k: record[k]
+                    for k in ("execution_arn", "name", "status", "error", "cause", "redrive_count")
+                }
+                | {"start_date": record["start_date"], "stop_date": record["stop_date"]}
+                | {"states": [r.as_dict() for r in rows]}
+            )
+            return
+        out.print(f"{record['name']}: {record['status']}")
+        out.print(_timeline_table(history, None))
+        return
+    if status_filter and status_filter.upper() not in TERMINAL | {"RUNNING"}:
+        raise InvalidInputError(f"--status {status_filter!r} is not an execution status")
+    from handlers.repositories.orgs import OrgRepository
+
+    org_id = OrgRepository(runtime.db).get(org).org_id if org else None
+    records = runtime.store.recent(
+        status=status_filter.upper() if status_filter else None,
+        since=parse_since(since) if since else None,
+        org_id=org_id,
+    )
+    if json_output:
+        print_json(
+            [
+                {
+                    k: r[k]
+                    for k in ("name", "execution_arn", "status", "start_date", "stop_date", "error")
+                }
+                for r in records
+            ]
+        )
+        return
+    table = Table()
+    for column in ("execution", "status", "started", "duration", "error"):
+        table.add_column(column)
+    for r in records:
+        duration = (r["stop_date"] - r["start_date"]).total_seconds() if r["stop_date"] else None
+        table.add_row(
+            r["name"],
+            r["status"],
+            r["start_date"].strftime("%Y-%m-%d %H:%M:%S"),
+            f"{duration:.1f}s" if duration is not None else "...",
+            r["error"] or "",
+        )
+    out.print(table if records else "no executions")
+
+
+def redrive(
+    ctx: typer.Context,
+    execution: Annotated[str, typer.Argument(help="Execution name or ARN.", show_default=False)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Continue a failed (or orphaned) execution from the state that did not finish."""
+    runtime = _runtime(ctx)
+    result = runtime.redrive(runtime.store.get(execution)["execution_arn"])
+    if json_output:
+        print_json({"status": result.status, "error": result.error, "cause": result.cause})
+    else:
+        out.print(
+            f"redriven: {result.status}"
+            + (f" ({result.error}: {result.cause})" if result.error else "")
+        )
+    if result.status != "SUCCEEDED":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def run_definition(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An ASL (JSON) document.", show_default=False)],
+    input_json: Annotated[str, typer.Option("--input", help="Execution input as JSON.")] = "{}",
+    mock_config: Annotated[
+        Path | None, typer.Option(help="A Step Functions Local MockConfigFile.")
+    ] = None,
+    test_case: Annotated[
+        str | None, typer.Option(help="Test case name in the mock config.")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Run any ASL document locally and print its output or error (no database needed)."""
+    from senso_cli.services.run_definition import run_document
+
+    try:
+        payload = json.loads(input_json)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"--input is not JSON: {exc.msg}", hint="e.g. --input '{\"a\": 1}'"
+        ) from exc
+    definition = load_definition(file)
+    result, history = run_document(
+        definition, payload, mock_config=mock_config, test_case=test_case
+    )
+    if json_output:
+        print_json(
+            {
+                "status": result.status,
+                "output": result.output,
+                "error": result.error,
+                "cause": result.cause,
+                "history": history,
+            }
+        )
+    elif result.status == "SUCCEEDED":
+        print(json.dumps(result.output, indent=2))  # noqa: T201
+    else:
+        err.print(f"{result.status}: {result.error}: {result.cause or ''}")
+    if result.status != "SUCCEEDED":
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,111 @@
+"""Start org evaluations locally and describe how they went.
+
+Execution names are deterministic per org, UTC day and attempt, so a doubled trigger finds the
+running execution instead of starting a second one for the same batch.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from handlers.db.database import Database
+from handlers.repositories.orgs import OrgDetails, OrgRepository
+from senso_cli.aws.stepfunctions import execution_name
+from senso_cli.local.runtime import LocalRuntime, Started, owner_alive
+
+MAX_ATTEMPTS_PER_DAY = 50
+
+
+@dataclass(frozen=True)
+class TriggerResult:
+    org: OrgDetails
+    started: Started
+    already_running: bool
+
+
+def start_local(
+    runtime: LocalRuntime, org_ref: str, *, day: date | None = None, triggered_by: str = "manual"
+) -> TriggerResult:
+    org = OrgRepository(runtime.db).get(org_ref)
+    day = day or datetime.now(UTC).date()
+    payload: dict[str, Any] = {
+        "org_id": str(org.org_id),
+        "triggered_by": triggered_by,
+        "orchestrator": "step_functions",
+        "batch_day": day.isoformat(),
+    }
+    for attempt in range(1, MAX_ATTEMPTS_PER_DAY + 1):
+        name = execution_name(str(org.org_id), day, attempt)
+        started = runtime.start(payload, name=name, org_id=org.org_id)
+        if started.started:
+            return TriggerResult(org, started, already_running=False)
+        record = runtime.store.get(started.execution_arn)
+        if record["status"] == "RUNNING" and owner_alive(record):
+            return TriggerResult(org, started, already_running=True)
+    raise RuntimeError(f"more than {MAX_ATTEMPTS_PER_DAY} executions for one org today")
+
+
+def spawn_worker(arn: str, env: dict[str, str]) -> int:
+    """Run the execution in a detached process, so `--no-wait` returns at once."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "senso_cli.local.worker", arn],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return proc.pid
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch_id: str
+    status: str
+    cells: int
+    completed: int
+    failed: int
+    visibility: float
+    share_of_voice: float
+    mean_rank: float | None
+    citation_rate: float
+    sentiment: dict[str, int]
+    credits_charged: Decimal
+    simulated: bool
+
+
+def batch_summary(db: Database, org_id: Any, day: date) -> BatchSummary | None:
+    with db.connect() as conn:
+        batch = conn.execute(
+            """SELECT b.batch_id, b.status, b.aggregates, p.total_cells, p.completed_cells,
+                      p.failed_cells,
+                      (SELECT coalesce(-sum(amount), 0) FROM credit_ledger l
+                        WHERE l.batch_id = b.batch_id) AS charged,
+                      (SELECT bool_or(simulated) FROM question_runs r
+                        WHERE r.batch_id = b.batch_id) AS simulated
+               FROM question_run_batches b JOIN batch_progress p ON p.batch_id = b.batch_id
+               WHERE b.org_id = %s AND b.batch_day = %s AND b.orchestrator = 'step_functions'""",
+            (org_id, day),
+        ).fetchone()
+    if batch is None:
+        return None
+    overall = (batch["aggregates"] or {}).get("overall", {})
+    return BatchSummary(
+        batch_id=str(batch["batch_id"]),
+        status=batch["status"],
+        cells=int(batch["total_cells"]),
+        completed=int(batch["completed_cells"]),
+        failed=int(batch["failed_cells"]),
+        visibility=float(overall.get("visibility", 0.0)),
+        share_of_voice=float(overall.get("share_of_voice", 0.0)),
+        mean_rank=overall.get("mean_rank"),
+        citation_rate=float(overall.get("citation_rate", 0.0)),
+        sentiment=overall.get("sentiment", {}),
+        credits_charged=Decimal(batch["charged"]),
+        simulated=bool(batch["simulated"]),
+    )
