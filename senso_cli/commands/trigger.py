@@ -258,6 +258,9 @@ def run_definition(
     test_case: Annotated[
         str | None, typer.Option(help="Test case name in the mock config.")
     ] = None,
+    time_scale: Annotated[
+        float, typer.Option(min=0, help="Multiply Wait and retry intervals (0: do not wait).")
+    ] = 1.0,
     json_output: JsonFlag = False,
 ) -> None:
     """Run any ASL document locally and print its output or error (no database needed)."""
@@ -271,7 +274,7 @@ def run_definition(
         ) from exc
     definition = load_definition(file)
     result, history = run_document(
-        definition, payload, mock_config=mock_config, test_case=test_case
+        definition, payload, mock_config=mock_config, test_case=test_case, time_scale=time_scale
     )
     if json_output:
         print_json(

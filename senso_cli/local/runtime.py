@@ -21,6 +21,7 @@ from handlers.settings import Settings
 from senso_cli.local.definition import STATE_MACHINE_NAME, load_definition
 from senso_cli.local.invoker import EcsStepInvoker, Isolation
 from senso_cli.local.store import ExecutionStore
+from senso_cli.services.run_definition import one_line
 from senso_cli.sfn.errors import DefinitionError
 from senso_cli.sfn.interpreter import ExecutionResult, Interpreter
 
@@ -75,8 +76,13 @@ class LocalRuntime:
         self._definition = definition if definition is not None else load_definition()
         self._time_scale = settings.time_scale if time_scale is None else time_scale
         self._machine = machine_name
+        # A step process reads the same home (config file) as this one, like a task definition
+        # that carries the environment's settings.
         self._invoker = EcsStepInvoker(
-            db, isolation=isolation, services_factory=lambda: build_services(settings)
+            db,
+            isolation=isolation,
+            services_factory=lambda: build_services(settings),
+            extra_env={"SENSO_HOME": str(settings.home)},
         )
 
     def _interpreter(self, redrive_count: int, arn: str) -> Interpreter:
@@ -88,7 +94,7 @@ class LocalRuntime:
                 on_event=lambda event: self.store.append(arn, redrive_count, dict(event)),
             )
         except DefinitionError as exc:
-            raise InvalidInputError(f"invalid state machine: {exc}") from exc
+            raise InvalidInputError(f"invalid state machine: {one_line(exc)}") from exc
 
     def start(self, input: dict[str, Any], *, name: str, org_id: UUID | None = None) -> Started:
         arn = execution_arn(name, self._machine)

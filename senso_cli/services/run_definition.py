@@ -17,6 +17,12 @@ from senso_cli.sfn.tasks import TaskInvoker, UnsupportedResourceInvoker
 MACHINE = "local-definition"
 
 
+def one_line(exc: BaseException) -> str:
+    """A multi-problem message folded onto one line."""
+    parts = [part.strip(" -") for part in str(exc).splitlines() if part.strip(" -")]
+    return "; ".join(parts)
+
+
 def _mock_invoker(path: Path, test_case: str) -> TaskInvoker:
     try:
         document = json.loads(path.read_text())
@@ -59,7 +65,7 @@ def run_document(
             on_event=lambda e: history.append(dict(e)),
         )
     except DefinitionError as exc:
-        raise InvalidInputError(f"invalid state machine: {exc}") from exc
+        raise InvalidInputError(f"invalid state machine: {one_line(exc)}") from exc
     try:
         result = interpreter.run(
             payload,

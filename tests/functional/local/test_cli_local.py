@@ -1,0 +1,112 @@
+"""trigger, status, redrive and run-definition through the CLI, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from handlers.db.database import Database
+from senso_cli.app import app
+
+
+def _seed(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+
+
+def test_trigger_runs_the_demo_org_and_reports_the_batch(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    _seed(runner)
+    result = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == "SUCCEEDED"
+    assert data["batch"]["cells"] == 120 and data["batch"]["completed"] == 120
+    assert data["batch"]["simulated"] is True
+    assert data["batch"]["credits_charged"] == 6.0
+
+    listed = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert [e["status"] for e in listed] == ["SUCCEEDED"]
+    one = json.loads(runner.invoke(app, ["status", listed[0]["name"], "--json"]).output)
+    assert [s["name"] for s in one["states"]][:3] == [
+        "GetOrCreateBatch",
+        "CheckIfBatchCompleted",
+        "CheckBalance",
+    ]
+    assert all(s["status"] == "succeeded" for s in one["states"])
+
+
+def test_trigger_unknown_org_starts_nothing(cli_env: Database, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["trigger", "--org", "nope"])
+    assert result.exit_code == 2
+    assert "no org 'nope'" in result.output
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output) == []
+
+
+def test_trigger_without_credits_fails_with_the_error(cli_env: Database, runner: CliRunner) -> None:
+    _seed(runner)
+    with cli_env.transaction() as conn:
+        conn.execute("UPDATE credit_balances SET current_balance = 1")
+    result = runner.invoke(app, ["trigger", "--org", "demo"])
+    assert result.exit_code == 1
+    assert "Senso.InsufficientCredits" in result.output
+
+
+def test_redrive_of_a_succeeded_execution_is_refused(cli_env: Database, runner: CliRunner) -> None:
+    _seed(runner)
+    runner.invoke(app, ["trigger", "--org", "demo"])
+    name = json.loads(runner.invoke(app, ["status", "--json"]).output)[0]["name"]
+    result = runner.invoke(app, ["redrive", name])
+    assert result.exit_code == 2 and "cannot be redriven" in result.output
+
+
+def test_run_definition_with_a_mock_config(tmp_path: Path, runner: CliRunner) -> None:
+    definition = {
+        "StartAt": "Charge",
+        "States": {
+            "Charge": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                "ResultSelector": {"charged.$": "$.Payload.amount"},
+                "End": True,
+            }
+        },
+    }
+    mocks = {
+        "StateMachines": {"billing": {"TestCases": {"RetryThenPay": {"Charge": "FlakyThenOk"}}}},
+        "MockedResponses": {
+            "FlakyThenOk": {
+                "0": {"Throw": {"Error": "Flaky", "Cause": "try again"}},
+                "1": {"Return": {"Payload": {"amount": 5}}},
+            }
+        },
+    }
+    (tmp_path / "m.asl.json").write_text(json.dumps(definition))
+    (tmp_path / "mocks.json").write_text(json.dumps(mocks))
+    result = runner.invoke(
+        app,
+        [
+            "run-definition",
+            str(tmp_path / "m.asl.json"),
+            "--mock-config",
+            str(tmp_path / "mocks.json"),
+            "--test-case",
+            "RetryThenPay",
+            "--time-scale",
+            "0",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["output"] == {"charged": 5}
+    assert [e["type"] for e in data["history"]].count("TaskFailed") == 1
+
+
+def test_run_definition_rejects_a_file_that_is_not_json(tmp_path: Path, runner: CliRunner) -> None:
+    (tmp_path / "bad.json").write_text("StartAt: nope")
+    result = runner.invoke(app, ["run-definition", str(tmp_path / "bad.json")])
+    assert result.exit_code == 2 and "is not JSON" in result.output
