@@ -50,3 +50,7 @@ SETTINGS_KEYS: dict[str, str] = {
     INNGEST_EVENT_KEY: "inngest.event_key",
     INNGEST_SIGNING_KEY: "inngest.signing_key",
 }
+
+# Set by the task definition for the dispatcher (the daily schedule's `Dispatch` step).
+ROLLOUT_PARAMETER = "SENSO_ROLLOUT_PARAMETER"
+STATE_MACHINE_ARN = "SENSO_STATE_MACHINE_ARN"

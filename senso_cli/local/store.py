@@ -11,8 +11,10 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
+
 from handlers.db.database import Database
-from handlers.errors import NotFoundError
+from handlers.errors import NotFoundError, TransientError
 
 
 def _jsonable(value: Any) -> Any:
@@ -54,7 +56,14 @@ class ExecutionStore:
                 (socket.gethostname(), os.getpid(), arn),
             )
 
+    @retry(
+        retry=retry_if_exception_type(TransientError),
+        wait=wait_exponential(multiplier=0.1, max=2.0),
+        stop=stop_after_delay(30),
+        reraise=True,
+    )
     def append(self, arn: str, redrive_count: int, event: dict[str, Any]) -> None:
+        """Record one history event; a database restart is waited out so no event is lost."""
         details = {k: v for k, v in event.items() if k.endswith("EventDetails")}
         with self._db.transaction() as conn:
             conn.execute(

@@ -1,0 +1,233 @@
+# Inputs of the senso org-evaluation stack. Only environment, vpc_id, subnet_ids and image_tag
+# have no default.
+
+# --- Provider -------------------------------------------------------------------------------
+
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "aws_endpoints" {
+  description = "Service name -> endpoint URL overrides (tests point these at a local moto server). Keys: cloudwatch, ec2, ecr, ecs, events, iam, kms, logs, scheduler, secretsmanager, sfn, sns, ssm, sts."
+  type        = map(string)
+  default     = {}
+}
+
+variable "aws_skip_checks" {
+  description = "Skip credential validation, account-id lookup and the EC2 metadata check (only for local emulators)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Extra tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+# --- Identity and network ---------------------------------------------------------------------
+
+variable "environment" {
+  description = "Environment name (dev, staging, prod); part of every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.environment))
+    error_message = "environment must be 2-21 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC the step-handler tasks run in."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the Fargate tasks (they need a NAT gateway or VPC endpoints to reach AWS APIs and the model providers)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "Give at least one subnet."
+  }
+}
+
+variable "db_security_group_id" {
+  description = "Security group of the PostgreSQL database; the tasks may open connections to it on db_port. Null when db_cidr_blocks is used instead."
+  type        = string
+  default     = null
+}
+
+variable "db_cidr_blocks" {
+  description = "CIDR blocks of the PostgreSQL database, for when it has no security group in this VPC (e.g. a managed provider reached over peering)."
+  type        = list(string)
+  default     = []
+}
+
+variable "db_port" {
+  description = "PostgreSQL port."
+  type        = number
+  default     = 5432
+}
+
+# --- Image and task size ----------------------------------------------------------------------
+
+variable "image_repository" {
+  description = "Name of the ECR repository this stack creates for the step-handler image."
+  type        = string
+  default     = "senso-handlers"
+}
+
+variable "image_tag" {
+  description = "Immutable tag of the step-handler image to run (e.g. the git SHA)."
+  type        = string
+
+  validation {
+    condition     = length(var.image_tag) > 0 && var.image_tag != "latest"
+    error_message = "image_tag must be an immutable tag, not empty and not \"latest\"."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "How many most recent images the ECR lifecycle policy keeps."
+  type        = number
+  default     = 30
+}
+
+variable "container_name" {
+  description = "Name of the container in the task definition; the state machine overrides its command."
+  type        = string
+  default     = "step-handler"
+}
+
+variable "cpu" {
+  description = "Fargate task CPU units (256, 512, 1024, 2048, 4096, ...)."
+  type        = number
+  default     = 1024
+}
+
+variable "memory" {
+  description = "Fargate task memory in MiB; must be valid for the chosen cpu."
+  type        = number
+  default     = 2048
+}
+
+variable "architecture" {
+  description = "CPU architecture of the image and the Fargate task."
+  type        = string
+  default     = "ARM64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.architecture)
+    error_message = "architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "container_user" {
+  description = "uid:gid the container runs as; must match the USER of the Dockerfile."
+  type        = string
+  default     = "10001:10001"
+}
+
+variable "log_level" {
+  description = "SENSO_LOG_LEVEL for the step handlers."
+  type        = string
+  default     = "INFO"
+}
+
+variable "secret_keys" {
+  description = "Keys of the JSON secret, each injected into the container as the environment variable of the same name."
+  type        = list(string)
+  default = [
+    "SENSO_DATABASE_URL",
+    "SENSO_OPENAI_API_KEY",
+    "SENSO_AZURE_OPENAI_API_KEY",
+    "SENSO_AZURE_OPENAI_ENDPOINT",
+    "SENSO_BRIGHTDATA_API_KEY",
+    "SENSO_INNGEST_EVENT_KEY",
+    "SENSO_INNGEST_SIGNING_KEY",
+  ]
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted secret can be restored (0 deletes at once, for throw-away environments). While it waits, the name cannot be reused."
+  type        = number
+  default     = 7
+}
+
+# --- Observability ----------------------------------------------------------------------------
+
+variable "log_retention_days" {
+  description = "Retention of the handler and state machine log groups."
+  type        = number
+  default     = 365
+}
+
+variable "sfn_log_level" {
+  description = "Step Functions execution log level."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL"], var.sfn_log_level)
+    error_message = "sfn_log_level must be ALL, ERROR or FATAL."
+  }
+}
+
+variable "enable_tracing" {
+  description = "X-Ray tracing of state machine executions."
+  type        = bool
+  default     = true
+}
+
+variable "enable_alarms" {
+  description = "Create the CloudWatch alarms on failed, timed-out and throttled executions."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_email" {
+  description = "Email address subscribed to the alarm topic; null for none (subscribe something else to the sns_topic_arn output)."
+  type        = string
+  default     = null
+}
+
+# --- Scheduling and rollout -------------------------------------------------------------------
+
+variable "dispatcher_schedule_expression" {
+  description = "When the daily dispatcher runs (EventBridge Scheduler expression, evaluated in UTC)."
+  type        = string
+  default     = "cron(0 2 * * ? *)"
+}
+
+variable "dispatcher_schedule_enabled" {
+  description = "Enable the daily dispatcher. Off until the rollout starts: while Inngest still triggers every org, two triggers would double-run orgs."
+  type        = bool
+  default     = false
+}
+
+variable "rollback_guard_schedule_expression" {
+  description = "When the rollback guard runs (UTC); after the dispatcher, once the day's executions have had time to finish."
+  type        = string
+  default     = "cron(30 4 * * ? *)"
+}
+
+variable "rollback_guard_enabled" {
+  description = "Enable the rollback guard schedule and the rights it needs (write the rollout parameter, list executions)."
+  type        = bool
+  default     = false
+}
+
+variable "rollback_guard_command" {
+  description = "Command the rollback guard task runs (a step name registered in handlers)."
+  type        = list(string)
+  default     = ["RollbackGuard"]
+}
+
+variable "rollout_initial_value" {
+  description = "Initial JSON of the rollout parameter; senso rewrites it afterwards and Terraform ignores those changes."
+  type        = string
+  default     = "{\"percent\":0}"
+}

@@ -1,0 +1,221 @@
+"""The whole stack applied to moto's server: apply, a second plan with no changes, the IAM
+policies as AWS would receive them, and destroy.
+
+One apply per module (it is the slow part); the tests read the applied stack, and the fixture's
+teardown destroys it and checks that nothing is left.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.infra.harness import AWS_SERVICES, REGION, MotoServer, Terraform, TerraformSetup
+from tests.infra.iam_rules import iam_violations, key_policy_violations
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class AppliedStack:
+    terraform: Terraform
+    outputs: dict[str, Any]
+    state: list[dict[str, Any]]
+    vpc_id: str
+    subnet_ids: list[str]
+
+    def resources(self, resource_type: str) -> list[dict[str, Any]]:
+        return [r for r in self.state if r["type"] == resource_type]
+
+
+def _network(moto: MotoServer) -> tuple[str, list[str], str]:
+    """A VPC with DNS hostnames (moto's awsvpc tasks need them), a subnet and a DB group."""
+    ec2 = moto.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+    db_group = ec2.create_security_group(
+        GroupName="senso-test-db", Description="stand-in database", VpcId=vpc_id
+    )["GroupId"]
+    return vpc_id, [subnet_id], db_group
+
+
+@pytest.fixture(scope="module")
+def applied_stack(
+    terraform_setup: TerraformSetup, moto_server: MotoServer
+) -> Iterator[AppliedStack]:
+    vpc_id, subnet_ids, db_group = _network(moto_server)
+    terraform = terraform_setup.copy("moto")
+    tfvars = {
+        "environment": "citest",
+        "region": REGION,
+        "aws_endpoints": {service: moto_server.url for service in AWS_SERVICES},
+        "aws_skip_checks": True,
+        "vpc_id": vpc_id,
+        "subnet_ids": subnet_ids,
+        "db_security_group_id": db_group,
+        "db_cidr_blocks": ["10.42.200.0/24"],
+        "image_tag": "0123abcd",
+        "alarm_email": "alerts@example.com",
+        # Turn every optional part on so apply, plan and the IAM checks see all of it.
+        "dispatcher_schedule_enabled": True,
+        "rollback_guard_enabled": True,
+        "enable_alarms": True,
+        "enable_tracing": True,
+        "sfn_log_level": "ALL",
+        "secret_recovery_window_days": 0,
+    }
+    (terraform.workdir / "moto.auto.tfvars.json").write_text(json.dumps(tfvars, indent=2))
+
+    terraform.run("apply", "-auto-approve", "-input=false", "-no-color")
+    try:
+        yield AppliedStack(
+            terraform=terraform,
+            outputs=terraform.outputs(),
+            state=terraform.state_resources(),
+            vpc_id=vpc_id,
+            subnet_ids=subnet_ids,
+        )
+    finally:
+        terraform.run("destroy", "-auto-approve", "-input=false", "-no-color")
+        assert terraform.run("state", "list", check=False).stdout.strip() == ""
+        sfn = moto_server.client("stepfunctions")
+        assert sfn.list_state_machines()["stateMachines"] == []
+
+
+def test_second_plan_has_no_changes(applied_stack: AppliedStack) -> None:
+    result = applied_stack.terraform.run(
+        "plan", "-detailed-exitcode", "-input=false", "-no-color", check=False
+    )
+    report = result.stdout[-8000:] + result.stderr
+    assert result.returncode == 0, f"plan after apply is not empty:\n{report}"
+
+
+def test_outputs_describe_the_stack(applied_stack: AppliedStack, moto_server: MotoServer) -> None:
+    outputs = applied_stack.outputs
+    assert set(outputs) == {
+        "region", "state_machine_arn", "cluster_arn", "task_definition_arn", "handler_log_group",
+        "state_machine_log_group", "ecr_repository_url", "secret_arn", "rollout_parameter_name",
+        "dispatcher_schedule_name", "rollback_schedule_name", "sns_topic_arn", "subnet_ids",
+        "security_group_id", "container_name",
+    }  # fmt: skip
+    assert outputs["region"] == REGION
+    assert outputs["subnet_ids"] == applied_stack.subnet_ids
+    assert outputs["rollout_parameter_name"] == "/senso/citest/rollout"
+
+    ssm = moto_server.client("ssm")
+    rollout = ssm.get_parameter(Name=outputs["rollout_parameter_name"])["Parameter"]
+    assert json.loads(rollout["Value"]) == {"percent": 0}
+
+
+def test_state_machine_runs_the_task_definition_it_was_given(
+    applied_stack: AppliedStack, moto_server: MotoServer
+) -> None:
+    outputs = applied_stack.outputs
+    described = moto_server.client("stepfunctions").describe_state_machine(
+        stateMachineArn=outputs["state_machine_arn"]
+    )
+    definition = json.loads(described["definition"])
+    tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
+    assert tasks
+    for state in tasks:
+        params = state["Parameters"]
+        assert params["Cluster"] == outputs["cluster_arn"]
+        assert params["TaskDefinition"] == outputs["task_definition_arn"]
+        vpc = params["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert vpc["Subnets"] == applied_stack.subnet_ids
+        assert vpc["SecurityGroups"] == [outputs["security_group_id"]]
+        assert params["Overrides"]["ContainerOverrides"][0]["Name"] == outputs["container_name"]
+    logging = described["loggingConfiguration"]
+    assert logging["level"] == "ALL"
+    # The provider leaves includeExecutionData out of the request when it is false.
+    assert logging.get("includeExecutionData", False) is False
+    assert described["tracingConfiguration"] == {"enabled": True}
+
+
+def test_task_definition_is_hardened(applied_stack: AppliedStack, moto_server: MotoServer) -> None:
+    ecs = moto_server.client("ecs")
+    task = ecs.describe_task_definition(taskDefinition=applied_stack.outputs["task_definition_arn"])
+    definition = task["taskDefinition"]
+    (container,) = definition["containerDefinitions"]
+    assert definition["requiresCompatibilities"] == ["FARGATE"]
+    assert container["readonlyRootFilesystem"] is True
+    assert container["user"] == "10001:10001"
+    assert container["memory"] == int(definition["memory"])
+    assert (
+        container["logConfiguration"]["options"]["awslogs-group"]
+        == (applied_stack.outputs["handler_log_group"])
+    )
+    secret_arn = applied_stack.outputs["secret_arn"]
+    assert container["secrets"], "provider credentials must come from Secrets Manager"
+    for secret in container["secrets"]:
+        assert secret["valueFrom"] == f"{secret_arn}:{secret['name']}::"
+    assert all("KEY" not in e["name"] and "URL" not in e["name"] for e in container["environment"])
+
+
+def test_schedules_run_dispatch_and_are_wired_to_the_task(
+    applied_stack: AppliedStack, moto_server: MotoServer
+) -> None:
+    scheduler = moto_server.client("scheduler")
+    dispatcher = scheduler.get_schedule(Name=applied_stack.outputs["dispatcher_schedule_name"])
+    assert dispatcher["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert dispatcher["ScheduleExpressionTimezone"] == "UTC"
+    target = dispatcher["Target"]
+    assert target["Arn"] == applied_stack.outputs["cluster_arn"]
+    assert (
+        target["EcsParameters"]["TaskDefinitionArn"] == applied_stack.outputs["task_definition_arn"]
+    )
+    overrides = json.loads(target["Input"])
+    assert overrides["containerOverrides"] == [
+        {"name": applied_stack.outputs["container_name"], "command": ["Dispatch"]}
+    ]
+    guard = scheduler.get_schedule(Name=applied_stack.outputs["rollback_schedule_name"])
+    assert json.loads(guard["Target"]["Input"])["containerOverrides"][0]["command"] == [
+        "RollbackGuard"
+    ]
+
+
+def test_iam_policies_are_least_privilege(applied_stack: AppliedStack) -> None:
+    documents: dict[str, dict[str, Any]] = {}
+    for policy in applied_stack.resources("aws_iam_role_policy"):
+        documents[policy["address"]] = json.loads(policy["values"]["policy"])
+    for role in applied_stack.resources("aws_iam_role"):
+        documents[f"{role['address']} (trust)"] = json.loads(role["values"]["assume_role_policy"])
+    assert len(documents) >= 8
+
+    problems = [p for name, doc in documents.items() for p in iam_violations(name, doc)]
+    for key in applied_stack.resources("aws_kms_key"):
+        problems += key_policy_violations(key["address"], json.loads(key["values"]["policy"]))
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "policy_address", ["aws_iam_role_policy.state_machine", "aws_iam_role_policy.scheduler"]
+)
+def test_only_the_step_handler_family_may_be_run(
+    applied_stack: AppliedStack, policy_address: str
+) -> None:
+    (policy,) = [
+        p for p in applied_stack.resources("aws_iam_role_policy") if p["address"] == policy_address
+    ]
+    statements = json.loads(policy["values"]["policy"])["Statement"]
+    run_task = [s for s in statements if "ecs:RunTask" in _as_list(s["Action"])]
+    assert len(run_task) == 1
+    # Any revision of this one family (in-flight executions may name the previous one).
+    family = applied_stack.outputs["task_definition_arn"].rsplit(":", 1)[0]
+    assert _as_list(run_task[0]["Resource"]) == [f"{family}:*"]
+    cluster_condition = run_task[0]["Condition"]["ArnEquals"]["ecs:cluster"]
+    assert cluster_condition == applied_stack.outputs["cluster_arn"]
+    pass_role = [s for s in statements if "iam:PassRole" in _as_list(s["Action"])]
+    assert len(pass_role) == 1
+    assert len(_as_list(pass_role[0]["Resource"])) == 2
+    passed_to = pass_role[0]["Condition"]["StringEquals"]["iam:PassedToService"]
+    assert passed_to == "ecs-tasks.amazonaws.com"
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
