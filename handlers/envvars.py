@@ -14,6 +14,7 @@ SIMULATED_SEED = "SENSO_SIMULATED_SEED"
 MATRIX_CONCURRENCY = "SENSO_MATRIX_CONCURRENCY"
 LOG_LEVEL = "SENSO_LOG_LEVEL"
 TIME_SCALE = "SENSO_TIME_SCALE"
+EVALUATOR = "SENSO_EVALUATOR"
 
 # Provider credentials (in AWS the task definition injects them from Secrets Manager).
 OPENAI_API_KEY = "SENSO_OPENAI_API_KEY"
@@ -41,6 +42,7 @@ SETTINGS_KEYS: dict[str, str] = {
     MATRIX_CONCURRENCY: "matrix_concurrency",
     LOG_LEVEL: "log_level",
     TIME_SCALE: "time_scale",
+    EVALUATOR: "evaluator",
     OPENAI_API_KEY: "providers.openai.api_key",
     OPENAI_BASE_URL: "providers.openai.base_url",
     AZURE_OPENAI_API_KEY: "providers.azure_openai.api_key",

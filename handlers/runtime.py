@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.errors import InvalidInputError
 from handlers.evaluation import (
     CompetitorExtractor,
     MentionVerifier,
@@ -43,7 +44,11 @@ def build_services(
 ) -> WorkflowServices:
     config = providers_config(settings)
     llm_client: Any | None = None
-    if config.openai.api_key is not None:
+    if settings.evaluator == "llm" and config.openai.api_key is None:
+        raise InvalidInputError(
+            "evaluator = llm needs OpenAI credentials", hint="set SENSO_OPENAI_API_KEY"
+        )
+    if config.openai.api_key is not None and settings.evaluator != "deterministic":
         import openai
 
         llm_client = openai.OpenAI(

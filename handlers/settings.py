@@ -71,6 +71,8 @@ class Settings(BaseModel):
     matrix_concurrency: int = Field(default=8, ge=1, le=256)
     time_scale: float = Field(default=1.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # auto: a language model verifies mentions when OpenAI credentials are configured.
+    evaluator: Literal["auto", "deterministic", "llm"] = "auto"
     providers: dict[str, Any] = Field(default_factory=dict)
     inngest: InngestSettings = Field(default_factory=InngestSettings)
 

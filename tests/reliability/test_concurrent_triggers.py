@@ -1,0 +1,46 @@
+"""Invariant: ten operators triggering the same org at once start one execution and make one
+batch, charged once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from uuid import UUID
+
+from handlers.db.database import Database
+from handlers.settings import load_settings
+from senso_cli.local.runtime import LocalRuntime
+from senso_cli.services.trigger import TriggerResult, start_local
+from tests.reliability.invariants import check_invariants
+
+
+def test_ten_concurrent_triggers_of_one_org(db: Database, org_id: UUID, tmp_path: Path) -> None:
+    settings = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
+    runtime = LocalRuntime(db, settings, time_scale=0)
+    barrier = threading.Barrier(10)
+    results: list[TriggerResult] = []
+    lock = threading.Lock()
+
+    def trigger() -> None:
+        barrier.wait()
+        result = start_local(runtime, str(org_id))
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=trigger) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    started = [r for r in results if not r.already_running]
+    assert len(started) == 1
+    assert {r.started.execution_arn for r in results} == {started[0].started.execution_arn}
+    assert runtime.run(started[0].started.execution_arn).status == "SUCCEEDED"
+    with db.connect() as conn:
+        batches = conn.execute("SELECT count(*) AS n FROM question_run_batches").fetchone()
+        charges = conn.execute(
+            "SELECT count(*) AS n FROM credit_ledger WHERE source_type = 'question_run'"
+        ).fetchone()
+    assert batches is not None and batches["n"] == 1
+    assert charges is not None and charges["n"] == 12
+    check_invariants(db)
