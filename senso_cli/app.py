@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from senso_cli.commands import config, credits, db, dev, orgs
+from senso_cli.commands import compare, config, credits, db, dev, orgs, rollout
 from senso_cli.commands.evaluate import evaluate
 from senso_cli.commands.trigger import redrive, run_definition, status, trigger
 from senso_cli.context import AppState
@@ -53,6 +53,9 @@ app.command("trigger")(trigger)
 app.command("status")(status)
 app.command("redrive")(redrive)
 app.command("run-definition")(run_definition)
+app.command("compare")(compare.compare)
+app.add_typer(rollout.app, name="rollout")
+app.command("rollback")(rollout.rollback)
 
 
 def main() -> None:

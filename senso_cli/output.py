@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, SecretStr
 from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

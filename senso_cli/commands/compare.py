@@ -1,0 +1,104 @@
+"""`senso compare`: check that Step Functions and Inngest produce the same results.
+
+Exit codes: 0 PASS, 1 FAIL (or no paired batches to vouch for), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from handlers.errors import InvalidInputError
+from senso_cli.aws.timeparse import parse_since
+from senso_cli.context import state
+from senso_cli.errors import EXIT_FAILED
+from senso_cli.output import err, out
+from senso_cli.services.compare import compare as run_compare
+from senso_cli.services.compare.report import Format, render
+
+_PERCENT = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+)\s*%\s*$")
+_FRACTION = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+)\s*$")
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
+
+TOLERANCE_HINT = "use a percentage such as 1% or 0.5%, or a fraction below 1 such as 0.01"
+
+
+def parse_tolerance(text: str) -> float:
+    """'1%' and '0.01' both mean a relative tolerance of 0.01; the result is in [0, 1)."""
+    percent = _PERCENT.match(text)
+    fraction = _FRACTION.match(text)
+    value = None
+    if percent is not None:
+        value = float(percent["number"]) / 100
+    elif fraction is not None:
+        value = float(fraction["number"])
+    if value is None or not 0 <= value < 1:
+        raise InvalidInputError(f"cannot use --tolerance {text!r}", hint=TOLERANCE_HINT)
+    return value
+
+
+def parse_moment(value: str, option: str) -> datetime:
+    try:
+        return parse_since(value)
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.message.replace("--since", option), hint=exc.hint) from None
+
+
+def compare(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option(help="Start of the window: an age (7d, 12h) or an ISO-8601 time.")
+    ] = "7d",
+    until: Annotated[
+        str | None, typer.Option(help="End of the window, same formats (default: now).")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="Only this org (slug or id).")] = None,
+    tolerance: Annotated[
+        str, typer.Option(help="Largest relative difference that still passes: 1% or 0.01.")
+    ] = "1%",
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="Report format.")
+    ] = ReportFormat.table,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the report to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Compare Step Functions and Inngest batches: paired shadow runs and both cohorts.
+
+    Pairs are orgs evaluated by both orchestrators on the same day; each metric (cells,
+    failed cells, visibility, share of voice, mean rank, citation rate, sentiment mix,
+    competitors per answer, credits, duration) must agree within the tolerance. Exit code 0
+    PASS, 1 FAIL or nothing to compare, 2 bad input.
+    """
+    fmt: Format = output_format.value
+    result = run_compare(
+        state(ctx).db,
+        parse_moment(since, "--since"),
+        parse_moment(until, "--until") if until else None,
+        org=org,
+        tolerance=parse_tolerance(tolerance),
+    )
+    text = render(result, fmt)
+    if output is not None:
+        output.write_text(text)
+        err.print(f"wrote {output}")
+        out.print(result.summary(), markup=False)
+    else:
+        # Plain print: reports must not be re-wrapped or styled by Rich.
+        sys.stdout.write(text)
+    if not result.passed:
+        raise typer.Exit(EXIT_FAILED)
