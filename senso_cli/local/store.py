@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
-
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from handlers.db.database import Database
