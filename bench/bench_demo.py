@@ -59,8 +59,10 @@ def main() -> None:
         finally:
             server.stop()
     print("demo org evaluation (120 cells, simulated provider, migrations + seed included)")
-    print(f"runs: {len(times)}  min {min(times):.2f} s  median {statistics.median(times):.2f} s"
-          f"  max {max(times):.2f} s")
+    print(
+        f"runs: {len(times)}  min {min(times):.2f} s  median {statistics.median(times):.2f} s"
+        f"  max {max(times):.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,14 @@ from typing import Annotated
 import typer
 
 from senso_cli.commands import compare, config, credits, db, dev, orgs, rollout
+from senso_cli.commands import env as env_commands
+from senso_cli.commands.cost import cost_estimate
+from senso_cli.commands.deploy import deploy
 from senso_cli.commands.evaluate import evaluate
+from senso_cli.commands.logs import logs
 from senso_cli.commands.trigger import redrive, run_definition, status, trigger
+from senso_cli.commands.trigger_batch import trigger_batch
+from senso_cli.commands.validate import validate
 from senso_cli.context import AppState
 from senso_cli.errors import SensoGroup
 
@@ -56,6 +62,12 @@ app.command("run-definition")(run_definition)
 app.command("compare")(compare.compare)
 app.add_typer(rollout.app, name="rollout")
 app.command("rollback")(rollout.rollback)
+app.command("validate")(validate)
+app.command("cost-estimate")(cost_estimate)
+app.command("deploy")(deploy)
+app.add_typer(env_commands.app, name="env")
+app.command("trigger-batch")(trigger_batch)
+app.command("logs")(logs)
 
 
 def main() -> None:

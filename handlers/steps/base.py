@@ -116,8 +116,10 @@ def load_all() -> dict[str, Step[Any, Any]]:
     from handlers.steps import (  # noqa: F401 - imported for registration
         check_balance,
         complete_batch,
+        dispatch,
         get_or_create_batch,
         mark_batch_failed,
+        rollback_guard,
         run_question_matrix,
         start_batch_processing,
         track_usage,

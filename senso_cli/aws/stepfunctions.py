@@ -6,7 +6,6 @@ the same org/day/attempt twice finds the first execution instead of creating a s
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from handlers.errors import InvalidInputError
+from handlers.executions import execution_name as shared_execution_name
 from senso_cli.aws.errors import error_code, translate_errors
 
 if TYPE_CHECKING:
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
         HistoryEventTypeDef,
     )
 
-MAX_NAME_LENGTH = 80
-# Step Functions allows more, but names outside this set break CloudWatch metrics and log
-# grouping, so senso only ever builds names from it.
-_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):states:(?P<region>[\w-]+):(?P<account>\d+)"
     r":stateMachine:(?P<name>[A-Za-z0-9_-]+)(?::[^:]+)?$"
@@ -75,23 +71,9 @@ class Execution:
 
 
 def execution_name(org_id: str | int, day: date, attempt: int = 1) -> str:
-    """The deterministic execution name for one org's evaluation on `day`, e.g. org-42-20250301-a1.
-
-    Names are at most 80 characters of [A-Za-z0-9_-]; an org id that must be shortened or cleaned
-    gets a hash suffix so two different orgs never share a name.
-    """
-    if attempt < 1:
-        raise InvalidInputError(f"attempt must be 1 or more, got {attempt}")
-    raw = str(org_id)
-    if not raw:
-        raise InvalidInputError("org id must not be empty")
-    suffix = f"-{day:%Y%m%d}-a{attempt}"
-    clean = _UNSAFE_NAME_CHARS.sub("_", raw)
-    budget = MAX_NAME_LENGTH - len("org-") - len(suffix)
-    if clean != raw or len(clean) > budget:
-        digest = hashlib.sha256(raw.encode()).hexdigest()[:10]
-        clean = f"{clean[: budget - len(digest) - 1]}_{digest}"
-    return f"org-{clean}{suffix}"
+    """The deterministic execution name for one org's evaluation on `day` (one rule, shared
+    with the container's dispatcher: see handlers.executions.execution_name)."""
+    return shared_execution_name(org_id, day, attempt)
 
 
 def execution_arn_for(state_machine_arn: str, name: str) -> str:

@@ -1,4 +1,8 @@
-"""`senso trigger`, `senso status`, `senso redrive`, `senso run-definition` (local runtime)."""
+"""`senso trigger`, `senso status`, `senso redrive`, `senso run-definition`.
+
+`--env local` (the default) drives the local runtime; an AWS environment drives Step Functions
+through `senso_cli.commands.aws_views`, with the same views.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from rich.table import Table
 
 from handlers.errors import InvalidInputError
 from senso_cli.aws.timeparse import parse_since
+from senso_cli.commands import aws_views
+from senso_cli.commands.aws_views import print_batch, timeline_table
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.local.definition import load_definition
@@ -24,6 +30,7 @@ from senso_cli.local.runtime import LocalRuntime
 from senso_cli.output import err, out, print_json
 from senso_cli.services import status as status_service
 from senso_cli.services import trigger as service
+from senso_cli.services.environments import AwsTarget, aws_target
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -39,18 +46,9 @@ def _runtime(ctx: typer.Context, isolation: Isolation = "inprocess") -> LocalRun
     return LocalRuntime(app_state.db, app_state.loaded.settings, isolation=isolation)
 
 
-def _timeline_table(history: list[dict[str, Any]], progress: dict[str, int] | None) -> Table:
-    table = Table(title="org evaluation", expand=False)
-    for column in ("state", "status", "duration", "retries", "error"):
-        table.add_column(column)
-    for row in status_service.timeline(history):
-        detail = row.status
-        if row.name == "RunQuestionMatrixWithEvaluation" and progress and progress["total_cells"]:
-            done = progress["completed_cells"] + progress["failed_cells"]
-            detail += f" ({done}/{progress['total_cells']} cells)"
-        duration = f"{row.duration_s:.2f}s" if row.duration_s is not None else "..."
-        table.add_row(row.name, detail, duration, str(max(0, row.attempts - 1)), row.error or "")
-    return table
+def _aws(ctx: typer.Context) -> AwsTarget | None:
+    """The AWS environment chosen with --env / SENSO_ENV / the config, or None for local."""
+    return aws_target(state(ctx).loaded.settings)
 
 
 def trigger(
@@ -66,9 +64,15 @@ def trigger(
     isolation: Annotated[
         str, typer.Option(help="inprocess, or process: run each step as `python -m handlers`.")
     ] = "inprocess",
+    poll_interval: Annotated[
+        float, typer.Option(hidden=True, help="Seconds between AWS polls while following.")
+    ] = 1.0,
     json_output: JsonFlag = False,
 ) -> None:
     """Start the org evaluation workflow for one org and (by default) watch it run.
+
+    On AWS (`--env NAME`) the execution name is deterministic per org, day and attempt: a
+    doubled trigger reports the running execution instead of starting another.
 
     Exit 0 when the execution succeeded, 1 when it failed (with its error and cause), 2 on bad
     input such as an unknown org (nothing is started).
@@ -76,6 +80,18 @@ def trigger(
     if isolation not in ("inprocess", "process"):
         raise InvalidInputError(f"--isolation must be inprocess or process, not {isolation!r}")
     batch_day = _parse_day(day)
+    target = _aws(ctx)
+    if target is not None:
+        aws_views.trigger(
+            target,
+            state(ctx).loaded.settings,
+            org,
+            wait=wait,
+            day=batch_day,
+            json_output=json_output,
+            poll_interval=poll_interval,
+        )
+        return
     runtime = _runtime(ctx, isolation)  # type: ignore[arg-type]
     result = service.start_local(runtime, org, day=batch_day)
     arn = result.started.execution_arn
@@ -126,7 +142,7 @@ def _render_live(runtime: LocalRuntime, arn: str, org_id: Any, day: date) -> Tab
         if summary
         else None
     )
-    return _timeline_table(runtime.store.history(arn), progress)
+    return timeline_table(runtime.store.history(arn), progress)
 
 
 def _finish(runtime: LocalRuntime, arn: str, org_id: Any, day: date, json_output: bool) -> None:
@@ -144,20 +160,7 @@ def _finish(runtime: LocalRuntime, arn: str, org_id: Any, day: date, json_output
         )
     else:
         if summary is not None:
-            label = " (simulated provider)" if summary.simulated else ""
-            out.print(f"batch {summary.batch_id}: {summary.status}{label}")
-            out.print(
-                f"  cells {summary.cells}: {summary.completed} completed, {summary.failed} failed"
-            )
-            rank = f"{summary.mean_rank:.2f}" if summary.mean_rank is not None else "-"
-            out.print(
-                f"  visibility {summary.visibility:.1f}%"
-                f"  share of voice {summary.share_of_voice:.2f}%"
-                f"  mean rank {rank}  citation rate {summary.citation_rate:.1f}%"
-            )
-            sentiment = ", ".join(f"{k} {v}" for k, v in summary.sentiment.items()) or "-"
-            out.print(f"  sentiment: {sentiment}")
-            out.print(f"  credits charged: {summary.credits_charged:.2f}")
+            print_batch(summary)
         out.print(f"execution {arn}: {record['status']}")
         if record["status"] != "SUCCEEDED" and record["error"]:
             err.print(f"error: {record['error']}: {record['cause'] or ''}")
@@ -176,6 +179,18 @@ def status(
     json_output: JsonFlag = False,
 ) -> None:
     """Recent executions, or one execution's state timeline with durations, retries, errors."""
+    target = _aws(ctx)
+    if target is not None:
+        aws_views.status(
+            target,
+            state(ctx).loaded.settings,
+            execution,
+            org=org,
+            status_filter=status_filter,
+            since=since,
+            json_output=json_output,
+        )
+        return
     runtime = _runtime(ctx)
     if execution:
         record = runtime.store.get(execution)
@@ -192,7 +207,7 @@ def status(
             )
             return
         out.print(f"{record['name']}: {record['status']}")
-        out.print(_timeline_table(history, None))
+        out.print(timeline_table(history, None))
         return
     if status_filter and status_filter.upper() not in TERMINAL | {"RUNNING"}:
         raise InvalidInputError(f"--status {status_filter!r} is not an execution status")
@@ -232,12 +247,45 @@ def status(
 
 def redrive(
     ctx: typer.Context,
-    execution: Annotated[str, typer.Argument(help="Execution name or ARN.", show_default=False)],
+    execution: Annotated[
+        str | None, typer.Argument(help="Execution name or ARN (omit with --since).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Bulk: executions started since (24h, 7d, ISO time).")
+    ] = None,
+    status_filter: Annotated[
+        str, typer.Option("--status", help="Bulk: FAILED, TIMED_OUT or ABORTED.")
+    ] = "FAILED",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be redriven.")
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Continue a failed (or orphaned) execution from the state that did not finish."""
+    """Continue a failed execution from the state that did not finish; or many, with --since.
+
+    On AWS this is RedriveExecution (the execution continues in Step Functions); locally the
+    execution runs to its end in this process. Exit 1 if a redrive failed.
+    """
+    target = _aws(ctx)
+    if target is not None:
+        aws_views.redrive(
+            target,
+            execution,
+            since=since,
+            status_filter=status_filter,
+            dry_run=dry_run,
+            json_output=json_output,
+        )
+        return
     runtime = _runtime(ctx)
-    result = runtime.redrive(runtime.store.get(execution)["execution_arn"])
+    if execution is None:
+        _redrive_local_bulk(runtime, since, status_filter.upper(), dry_run, json_output)
+        return
+    record = runtime.store.get(execution)
+    if dry_run:
+        out.print(f"would redrive {record['name']} ({record['status']})")
+        return
+    result = runtime.redrive(record["execution_arn"])
     if json_output:
         print_json({"status": result.status, "error": result.error, "cause": result.cause})
     else:
@@ -246,6 +294,35 @@ def redrive(
             + (f" ({result.error}: {result.cause})" if result.error else "")
         )
     if result.status != "SUCCEEDED":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _redrive_local_bulk(
+    runtime: LocalRuntime, since: str | None, status_filter: str, dry_run: bool, json_output: bool
+) -> None:
+    if since is None:
+        raise InvalidInputError(
+            "give an EXECUTION, or --since (with --status) to redrive in bulk",
+            hint="e.g. senso redrive --since 24h --status FAILED --dry-run",
+        )
+    if status_filter not in ("FAILED", "TIMED_OUT", "ABORTED"):
+        raise InvalidInputError(f"--status {status_filter} cannot be redriven")
+    records = runtime.store.recent(status=status_filter, since=parse_since(since), limit=1000)
+    results = []
+    for record in reversed(records):
+        if dry_run:
+            results.append({"name": record["name"], "action": "would_redrive", "status": None})
+            continue
+        run = runtime.redrive(record["execution_arn"])
+        results.append({"name": record["name"], "action": "redriven", "status": run.status})
+    if json_output:
+        print_json(results)
+    else:
+        for item in results:
+            out.print(f"{item['name']}: {item['action'].replace('_', ' ')} {item['status'] or ''}")
+        if not results:
+            out.print(f"no {status_filter} executions since {since}")
+    if any(item["status"] not in (None, "SUCCEEDED") for item in results):
         raise typer.Exit(EXIT_FAILED)
 
 

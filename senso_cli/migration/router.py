@@ -9,18 +9,19 @@ only moves them back: no org flips back and forth between two increases.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 from uuid import UUID
+
+from handlers.routing import bucket as shared_bucket
+from handlers.routing import target_for as shared_target_for
 
 Target = Literal["sfn", "inngest"]
 TARGETS: tuple[Target, ...] = ("sfn", "inngest")
 # The orchestrator name question_run_batches records for each target.
 ORCHESTRATOR: dict[Target, str] = {"sfn": "step_functions", "inngest": "inngest"}
 
-_SCALE = float(2**64)
 
 
 class RoutingState(Protocol):
@@ -34,13 +35,12 @@ class RoutingState(Protocol):
 
 
 def bucket(org_id: str | UUID, salt: str) -> float:
-    """The org's stable position in [0, 1); the same for every caller and every run."""
-    digest = hashlib.sha256(f"{salt}:{org_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / _SCALE
+    """The org's stable position in [0, 1); the one rule the dispatcher uses too."""
+    return shared_bucket(org_id, salt)
 
 
 def target_for(org_id: str | UUID, percent: float, salt: str) -> Target:
-    return "sfn" if bucket(org_id, salt) < percent / 100.0 else "inngest"
+    return shared_target_for(org_id, percent, salt)
 
 
 def route(org_id: str | UUID, state: RoutingState, *, override: Target | None = None) -> Target:

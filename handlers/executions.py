@@ -1,0 +1,125 @@
+"""Start an org's evaluation execution exactly once per day, whoever asks.
+
+`senso trigger`, `senso trigger-batch` and the container's `Dispatch` step all start executions
+with deterministic names (org, UTC day, attempt), through `start_org_execution`, so a doubled
+or re-run trigger finds the existing execution instead of starting a second batch run:
+
+* a free name is started;
+* a RUNNING execution under the name is reported as already running;
+* a FAILED, TIMED_OUT or ABORTED one means "try the next attempt" (its batch is resumed);
+* a SUCCEEDED one means today's batch is complete. Bulk callers stop there ("already done",
+  so re-running them costs nothing); a manual trigger may ask for the next attempt, which is
+  harmless because GetOrCreateBatch skips a completed batch, and useful when an operator
+  reset the batch on purpose.
+
+The AWS calls are behind `ExecutionApi`, so the CLI (senso_cli.aws wrappers, rate limited)
+and the container (plain boto3) share this policy without the handlers importing senso_cli.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal, Protocol
+
+from handlers.errors import InvalidInputError
+
+MAX_NAME_LENGTH = 80
+MAX_ATTEMPTS_PER_DAY = 50
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+Outcome = Literal["started", "already_running", "already_succeeded"]
+TERMINAL_FAILURES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+
+
+def execution_name(org_id: str | Any, day: date, attempt: int = 1) -> str:
+    """The deterministic name, e.g. org-<uuid>-20250301-a1 (at most 80 safe characters).
+
+    Must stay identical to `senso_cli.aws.stepfunctions.execution_name` (a test checks it):
+    the CLI and the dispatcher have to agree on names for triggers to be idempotent.
+    """
+    if attempt < 1:
+        raise InvalidInputError(f"attempt must be 1 or more, got {attempt}")
+    raw = str(org_id)
+    if not raw:
+        raise InvalidInputError("org id must not be empty")
+    suffix = f"-{day:%Y%m%d}-a{attempt}"
+    clean = _UNSAFE_NAME_CHARS.sub("_", raw)
+    budget = MAX_NAME_LENGTH - len("org-") - len(suffix)
+    if clean != raw or len(clean) > budget:
+        digest = hashlib.sha256(raw.encode()).hexdigest()[:10]
+        clean = f"{clean[: budget - len(digest) - 1]}_{digest}"
+    return f"org-{clean}{suffix}"
+
+
+def workflow_input(
+    org_id: str, day: date, triggered_by: str, trigger_id: str | None = None
+) -> dict[str, Any]:
+    """The execution input every starter sends (the state machine's WorkflowInput).
+
+    `trigger_id` is new for every trigger: AWS answers a StartExecution whose name *and* input
+    match a running execution with 200 and that execution, which would make a doubled trigger
+    look like a fresh start. With a distinct input the second trigger gets
+    ExecutionAlreadyExists instead, while botocore's own retry of one call (same input) stays
+    idempotent. The steps ignore the key.
+    """
+    return {
+        "org_id": org_id,
+        "triggered_by": triggered_by,
+        "orchestrator": "step_functions",
+        "batch_day": day.isoformat(),
+        "trigger_id": trigger_id or uuid.uuid4().hex,
+    }
+
+
+class ExecutionApi(Protocol):
+    """The two Step Functions calls the policy needs."""
+
+    def start(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+        """Start `name`; returns (execution ARN, True) or (its ARN, False) if the name exists."""
+        ...
+
+    def status(self, execution_arn: str) -> str:
+        """DescribeExecution's status of an existing execution."""
+        ...
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    outcome: Outcome
+    execution_arn: str
+    name: str
+    attempt: int
+    previous_status: str | None = None  # what the last attempt found before this one
+
+
+def start_org_execution(
+    api: ExecutionApi,
+    org_id: str,
+    day: date,
+    *,
+    triggered_by: str,
+    restart_succeeded: bool = False,
+    max_attempts: int = MAX_ATTEMPTS_PER_DAY,
+) -> StartOutcome:
+    """Start today's execution for the org, or report the one that already covers it."""
+    payload = workflow_input(org_id, day, triggered_by)  # one trigger id for all attempts
+    previous: str | None = None
+    for attempt in range(1, max_attempts + 1):
+        name = execution_name(org_id, day, attempt)
+        arn, started = api.start(name, payload)
+        if started:
+            return StartOutcome("started", arn, name, attempt, previous)
+        status = api.status(arn)
+        if status == "RUNNING":
+            return StartOutcome("already_running", arn, name, attempt, previous)
+        if status == "SUCCEEDED" and not restart_succeeded:
+            return StartOutcome("already_succeeded", arn, name, attempt, previous)
+        previous = status
+    raise InvalidInputError(
+        f"org {org_id} already has {max_attempts} executions for {day}",
+        hint="look at them with `senso status --org` before starting another",
+    )

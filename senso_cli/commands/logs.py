@@ -1,0 +1,139 @@
+"""`senso logs`: the workflow's log lines, interleaved, filtered and optionally followed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Annotated
+
+import typer
+
+from handlers.errors import InvalidInputError
+from senso_cli.aws.logs import CloudWatchLogs
+from senso_cli.aws.timeparse import parse_since
+from senso_cli.context import state
+from senso_cli.output import err
+from senso_cli.services import logs as service
+from senso_cli.services.aws_runs import execution_ref, resolve_org
+from senso_cli.services.environments import aws_target, reporting_database
+
+FORMATS = ("short", "detailed", "json")
+# Tests replace this to drive a follow without waiting.
+sleep: Callable[[float], None] = time.sleep
+
+
+def render(line: service.LogLine, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(line.as_dict(), default=str)
+    when = line.timestamp.strftime("%H:%M:%S.%f")[:-3]
+    step = line.step or "-"
+    if fmt == "short":
+        return f"{when} {line.level:<7} {step:<32} {line.message}"
+    execution = line.execution.rsplit(":", 1)[-1] if line.execution else "-"
+    extra = " ".join(f"{k}={v}" for k, v in line.fields.items())
+    return (
+        f"{line.timestamp.isoformat()} {line.level:<7} [{line.source}] {execution} {step} "
+        f"org={line.org_id or '-'} batch={line.batch_id or '-'} stream={line.stream or '-'}: "
+        f"{line.message}" + (f" {extra}" if extra else "")
+    )
+
+
+def _emit(lines: Iterable[service.LogLine], fmt: str) -> int:
+    count = 0
+    for line in lines:
+        # Plain print: log text must not be interpreted as Rich markup or wrapped.
+        print(render(line, fmt), flush=True)  # noqa: T201
+        count += 1
+    return count
+
+
+def logs(
+    ctx: typer.Context,
+    execution: Annotated[
+        str | None, typer.Option(help="Only this execution (name or ARN).")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="Only this org (slug or id).")] = None,
+    step: Annotated[str | None, typer.Option(help="Only this step, e.g. CheckBalance.")] = None,
+    level: Annotated[
+        str | None, typer.Option(help="This level and above: DEBUG, INFO, WARNING, ERROR.")
+    ] = None,
+    since: Annotated[str, typer.Option(help="Start this long ago (10m, 1h) or at an ISO time.")] = (
+        "10m"
+    ),
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = (
+        False
+    ),
+    filter_pattern: Annotated[
+        str | None, typer.Option(help="A CloudWatch Logs filter pattern (AWS only).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="short, detailed or json.")] = "short",
+    live: Annotated[
+        bool, typer.Option("--live/--poll", help="Use StartLiveTail when allowed (AWS).")
+    ] = True,
+    poll_interval: Annotated[float, typer.Option(hidden=True)] = 2.0,
+    max_polls: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Handler and state machine logs interleaved by time (AWS), or the local history events.
+
+    With --follow new lines appear as they arrive, including those of tasks that start later;
+    live tail is used where it is allowed, else CloudWatch is polled (said once on stderr).
+    """
+    if fmt not in FORMATS:
+        raise InvalidInputError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    start = parse_since(since)
+    settings = state(ctx).loaded.settings
+    target = aws_target(settings)
+    db = reporting_database(settings, target.environment) if target else state(ctx).db
+    org_id = resolve_org(db, org).org_id if org else None
+    if target is None:
+        filters = service.LogFilters(execution=execution, org_id=org_id, step=step, level=level)
+        if filter_pattern:
+            err.print("--filter-pattern applies to CloudWatch only; ignored locally")
+        shown = _emit(
+            service.local_lines(
+                state(ctx).db,
+                filters,
+                since=start,
+                follow=follow,
+                sleep=sleep,
+                poll_interval=poll_interval,
+                max_polls=max_polls,
+            ),
+            fmt,
+        )
+        if not shown:
+            err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")
+        return
+    if execution and target.environment.state_machine_arn:
+        execution = execution_ref(target.environment.state_machine_arn, execution)
+    filters = service.LogFilters(execution=execution, org_id=org_id, step=step, level=level)
+    groups = [
+        group
+        for group in (
+            target.environment.handler_log_group,
+            target.environment.state_machine_log_group,
+        )
+        if group
+    ]
+    source = service.aws_source(
+        CloudWatchLogs(target.clients.logs()),
+        groups,
+        filters,
+        since=start,
+        follow=follow,
+        filter_pattern=filter_pattern,
+        live=live,
+        sleep=sleep,
+        poll_interval=poll_interval,
+        max_polls=max_polls,
+    )
+    lines = iter(source)
+    first = next(lines, None)
+    if source.follower.fallback_reason:
+        err.print(f"live tail unavailable, polling every {poll_interval:g}s")
+    if first is None:
+        err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")
+        return
+    _emit([first], fmt)
+    _emit(lines, fmt)

@@ -1,0 +1,286 @@
+"""Org evaluation runs on AWS Step Functions: start, follow, list, describe and redrive.
+
+The AWS twin of the local runtime's services. Starting goes through
+`handlers.executions.start_org_execution` (deterministic names, one policy for the CLI and the
+dispatcher); `SfnExecutions` adapts the StepFunctions wrapper to it with an optional shared
+rate limit and backoff on throttling. Views reuse `services.status.timeline`, because
+GetExecutionHistory's events have the shape the local store records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from handlers.db.database import Database
+from handlers.errors import InvalidInputError, SensoError
+from handlers.executions import StartOutcome, start_org_execution
+from handlers.repositories.orgs import OrgRepository
+from senso_cli.aws.errors import AwsError
+from senso_cli.aws.stepfunctions import (
+    Execution,
+    ExecutionSummary,
+    StepFunctions,
+    execution_arn_for,
+)
+from senso_cli.aws.throttle import RateLimiter, call_with_backoff
+from senso_cli.services.trigger import BatchSummary, batch_summary
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+REDRIVABLE = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+_ATTEMPT_NAME = re.compile(r"^(?P<base>org-.+-\d{8})-a(?P<attempt>\d+)$")
+
+
+class SfnExecutions:
+    """`handlers.executions.ExecutionApi` over the StepFunctions wrapper; thread-safe."""
+
+    def __init__(
+        self,
+        sfn: StepFunctions,
+        state_machine_arn: str,
+        *,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._sfn = sfn
+        self._arn = state_machine_arn
+        self._limiter = limiter
+        self._lock = threading.Lock()  # RateLimiter itself is not thread-safe
+        self._sleep = sleep
+
+    def start(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+        if self._limiter is not None:
+            with self._lock:
+                self._limiter.acquire()
+        result = call_with_backoff(
+            lambda: self._sfn.start_execution(self._arn, name, json.dumps(input)),
+            sleep=self._sleep,
+        )
+        return result.execution_arn, result.started
+
+    def status(self, execution_arn: str) -> str:
+        return call_with_backoff(
+            lambda: self._sfn.describe_execution(execution_arn), sleep=self._sleep
+        ).status
+
+
+# -- orgs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedOrg:
+    org_id: str
+    label: str  # the slug when the database knows it, else the id
+
+
+def resolve_org(db: Database | None, ref: str) -> ResolvedOrg:
+    """An org id from a slug or id; without a database only a raw UUID is accepted."""
+    if db is not None:
+        with db.connect() as conn:
+            org_id = OrgRepository(db).resolve_id(conn, ref)
+            row = conn.execute("SELECT slug FROM orgs WHERE org_id = %s", (org_id,)).fetchone()
+        return ResolvedOrg(str(org_id), row["slug"] if row else str(org_id))
+    try:
+        return ResolvedOrg(str(uuid.UUID(ref.strip())), ref.strip())
+    except ValueError:
+        raise InvalidInputError(
+            f"cannot resolve org {ref!r}: the database is not reachable",
+            hint="pass the org's UUID, or set environments.<name>.database_url",
+        ) from None
+
+
+def trigger_org(
+    sfn: StepFunctions,
+    state_machine_arn: str,
+    org: ResolvedOrg,
+    day: date,
+    *,
+    triggered_by: str = "manual",
+    sleep: Callable[[float], None] = time.sleep,
+) -> StartOutcome:
+    """A manual trigger: a succeeded attempt is followed by the next one (it skips fast)."""
+    api = SfnExecutions(sfn, state_machine_arn, sleep=sleep)
+    return start_org_execution(
+        api, org.org_id, day, triggered_by=triggered_by, restart_succeeded=True
+    )
+
+
+# -- following ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    execution: Execution
+    history: list[dict[str, Any]]
+    batch: BatchSummary | None
+
+    @property
+    def finished(self) -> bool:
+        return self.execution.status in TERMINAL
+
+    @property
+    def progress(self) -> dict[str, int] | None:
+        if self.batch is None:
+            return None
+        return {
+            "total_cells": self.batch.cells,
+            "completed_cells": self.batch.completed,
+            "failed_cells": self.batch.failed,
+        }
+
+
+def _batch(db: Database | None, org_id: str | None, day: date | None) -> BatchSummary | None:
+    if db is None or org_id is None or day is None:
+        return None
+    try:
+        return batch_summary(db, uuid.UUID(org_id), day)
+    except SensoError:
+        return None  # progress is a bonus; a database hiccup must not stop the follow
+
+
+def snapshot(
+    sfn: StepFunctions,
+    execution_arn: str,
+    *,
+    db: Database | None = None,
+    org_id: str | None = None,
+    day: date | None = None,
+) -> RunSnapshot:
+    execution = sfn.describe_execution(execution_arn)
+    history = [dict(event) for event in sfn.get_execution_history(execution_arn)]
+    return RunSnapshot(execution, history, _batch(db, org_id, day))
+
+
+def follow(
+    sfn: StepFunctions,
+    execution_arn: str,
+    *,
+    db: Database | None = None,
+    org_id: str | None = None,
+    day: date | None = None,
+    interval: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    max_polls: int | None = None,
+) -> Iterator[RunSnapshot]:
+    """Snapshots until the execution ends (the last one is terminal) or `max_polls` is hit."""
+    polls = 0
+    while True:
+        current = snapshot(sfn, execution_arn, db=db, org_id=org_id, day=day)
+        polls += 1
+        yield current
+        if current.finished or (max_polls is not None and polls >= max_polls):
+            return
+        sleep(interval)
+
+
+# -- listing and describing --------------------------------------------------------------------
+
+
+def execution_ref(state_machine_arn: str, ref: str) -> str:
+    """An execution ARN from an ARN or a name under the environment's state machine."""
+    return ref if ref.startswith("arn:") else execution_arn_for(state_machine_arn, ref)
+
+
+def org_day_of(name: str) -> tuple[str | None, date | None]:
+    """The org id and batch day encoded in a senso execution name, when it is one."""
+    match = re.match(r"^org-(?P<org>[0-9a-fA-F-]{36})-(?P<day>\d{8})-a\d+$", name)
+    if match is None:
+        return None, None
+    return match["org"], datetime.strptime(match["day"], "%Y%m%d").replace(tzinfo=UTC).date()
+
+
+def list_runs(
+    sfn: StepFunctions,
+    state_machine_arn: str,
+    *,
+    status: str | None = None,
+    since: datetime | None = None,
+    org_id: str | None = None,
+    limit: int = 50,
+) -> list[ExecutionSummary]:
+    if status is not None and status not in TERMINAL | {"RUNNING"}:
+        raise InvalidInputError(f"--status {status!r} is not an execution status")
+    runs: list[ExecutionSummary] = []
+    for run in sfn.iter_executions(
+        state_machine_arn,
+        status=status,  # type: ignore[arg-type]
+        since=since,
+    ):
+        if org_id is not None and not run.name.startswith(f"org-{org_id}-"):
+            continue
+        runs.append(run)
+        if len(runs) >= limit:
+            break
+    return runs
+
+
+# -- redrive -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedriveOutcome:
+    execution_arn: str
+    name: str
+    status: str
+    action: str  # redriven | would_redrive | skipped | failed
+    reason: str | None = None
+
+
+def redrive_many(
+    sfn: StepFunctions,
+    state_machine_arn: str,
+    *,
+    since: datetime,
+    status: str = "FAILED",
+    dry_run: bool = False,
+) -> list[RedriveOutcome]:
+    """Redrive every `status` execution started since `since`, oldest first.
+
+    An execution whose org and day already have a later attempt is skipped: that attempt owns
+    the batch now, and redriving the old one would only race it.
+    """
+    if status not in REDRIVABLE:
+        raise InvalidInputError(
+            f"--status {status} cannot be redriven", hint="use FAILED, TIMED_OUT or ABORTED"
+        )
+    runs = list(sfn.iter_executions(state_machine_arn, since=since))
+    latest: dict[str, int] = {}
+    for run in runs:
+        match = _ATTEMPT_NAME.match(run.name)
+        if match:
+            base, attempt = match["base"], int(match["attempt"])
+            latest[base] = max(latest.get(base, 0), attempt)
+    outcomes: list[RedriveOutcome] = []
+    for run in sorted(runs, key=lambda r: r.start_date):
+        if run.status != status:
+            continue
+        match = _ATTEMPT_NAME.match(run.name)
+        if match and latest[match["base"]] > int(match["attempt"]):
+            newer = f"{match['base']}-a{latest[match['base']]}"
+            outcomes.append(
+                RedriveOutcome(
+                    run.execution_arn, run.name, run.status, "skipped", f"superseded by {newer}"
+                )
+            )
+            continue
+        if dry_run:
+            outcomes.append(
+                RedriveOutcome(run.execution_arn, run.name, run.status, "would_redrive")
+            )
+            continue
+        try:
+            sfn.redrive_execution(run.execution_arn)
+        except AwsError as exc:
+            outcomes.append(
+                RedriveOutcome(run.execution_arn, run.name, run.status, "failed", exc.message)
+            )
+            continue
+        outcomes.append(RedriveOutcome(run.execution_arn, run.name, run.status, "redriven"))
+    return outcomes
