@@ -19,8 +19,9 @@ from rich.live import Live
 from rich.table import Table
 
 from handlers.errors import InvalidInputError
+from handlers.repositories.orgs import OrgRepository
 from senso_cli.aws.timeparse import parse_since
-from senso_cli.commands import aws_views
+from senso_cli.commands import aws_views, inngest_views
 from senso_cli.commands.aws_views import print_batch, timeline_table
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
@@ -28,6 +29,7 @@ from senso_cli.local.definition import load_definition
 from senso_cli.local.invoker import Isolation
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.output import err, out, print_json
+from senso_cli.services import routing
 from senso_cli.services import status as status_service
 from senso_cli.services import trigger as service
 from senso_cli.services.environments import AwsTarget, aws_target
@@ -67,9 +69,22 @@ def trigger(
     poll_interval: Annotated[
         float, typer.Option(hidden=True, help="Seconds between AWS polls while following.")
     ] = 1.0,
+    target_opt: Annotated[
+        str | None,
+        typer.Option(
+            "--target", help="sfn or inngest for this call only (default: the rollout decides)."
+        ),
+    ] = None,
+    shadow: Annotated[
+        bool, typer.Option("--shadow", help="Run the org on both sides, for `senso compare`.")
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Start the org evaluation workflow for one org and (by default) watch it run.
+
+    The rollout router picks the side (Step Functions or Inngest; locally without Inngest
+    configured, a labelled in-process stand-in); `--target` overrides it for one call and
+    `--shadow` runs both.
 
     On AWS (`--env NAME`) the execution name is deterministic per org, day and attempt: a
     doubled trigger reports the running execution instead of starting another.
@@ -79,7 +94,17 @@ def trigger(
     """
     if isolation not in ("inprocess", "process"):
         raise InvalidInputError(f"--isolation must be inprocess or process, not {isolation!r}")
+    override = routing.parse_target(target_opt)
+    if shadow and override is not None:
+        raise InvalidInputError("--shadow runs both sides; it cannot be combined with --target")
     batch_day = _parse_day(day)
+    decision = inngest_views.route(ctx, org, override)
+    if decision is not None and (shadow or decision.target == "inngest"):
+        inngest_views.run_inngest_side(
+            ctx, org, decision, batch_day, json_output, exit_on_failure=not shadow
+        )
+        if not shadow:
+            return
     target = _aws(ctx)
     if target is not None:
         aws_views.trigger(
@@ -211,7 +236,6 @@ def status(
         return
     if status_filter and status_filter.upper() not in TERMINAL | {"RUNNING"}:
         raise InvalidInputError(f"--status {status_filter!r} is not an execution status")
-    from handlers.repositories.orgs import OrgRepository
 
     org_id = OrgRepository(runtime.db).get(org).org_id if org else None
     records = runtime.store.recent(

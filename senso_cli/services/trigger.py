@@ -79,7 +79,9 @@ class BatchSummary:
     simulated: bool
 
 
-def batch_summary(db: Database, org_id: Any, day: date) -> BatchSummary | None:
+def batch_summary(
+    db: Database, org_id: Any, day: date, *, orchestrator: str = "step_functions"
+) -> BatchSummary | None:
     with db.connect() as conn:
         batch = conn.execute(
             """SELECT b.batch_id, b.status, b.aggregates, p.total_cells, p.completed_cells,
@@ -89,8 +91,8 @@ def batch_summary(db: Database, org_id: Any, day: date) -> BatchSummary | None:
                       (SELECT bool_or(simulated) FROM question_runs r
                         WHERE r.batch_id = b.batch_id) AS simulated
                FROM question_run_batches b JOIN batch_progress p ON p.batch_id = b.batch_id
-               WHERE b.org_id = %s AND b.batch_day = %s AND b.orchestrator = 'step_functions'""",
-            (org_id, day),
+               WHERE b.org_id = %s AND b.batch_day = %s AND b.orchestrator = %s""",
+            (org_id, day, orchestrator),
         ).fetchone()
     if batch is None:
         return None

@@ -1,0 +1,94 @@
+"""Rendering for runs on the Inngest side (the real Inngest or the local stand-in)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import typer
+
+from handlers.db.database import Database
+from handlers.repositories.orgs import OrgRepository
+from senso_cli.commands.rollout import rollout_backends
+from senso_cli.context import state
+from senso_cli.errors import EXIT_FAILED
+from senso_cli.migration.router import Target
+from senso_cli.output import err, out, print_json
+from senso_cli.services import routing
+from senso_cli.services import trigger as trigger_service
+from senso_cli.services.inngest_side import InngestOutcome, run_on_inngest
+from senso_cli.services.routing import Decision
+
+
+def render(
+    db: Database,
+    outcome: InngestOutcome,
+    decision: Decision,
+    org_id: Any,
+    day: date,
+    *,
+    json_output: bool,
+    exit_on_failure: bool = True,
+) -> dict[str, Any]:
+    summary = trigger_service.batch_summary(db, org_id, day, orchestrator="inngest")
+    data = {
+        "target": "inngest",
+        "routing": decision.reason,
+        "mode": outcome.mode,
+        "label": outcome.label,
+        "status": outcome.status,
+        "event_id": outcome.event_id,
+        "error": outcome.error,
+        "cause": outcome.cause,
+        "batch": summary.__dict__ if summary and outcome.mode == "stand-in" else None,
+    }
+    if json_output:
+        print_json(data)
+    else:
+        out.print(f"routed to {outcome.label} ({decision.reason})")
+        if outcome.event_id:
+            out.print(f"sent org.evaluation.process, event id {outcome.event_id}")
+        if summary is not None and outcome.mode == "stand-in":
+            out.print(
+                f"batch {summary.batch_id}: {summary.status}; cells {summary.cells}: "
+                f"{summary.completed} completed, {summary.failed} failed; "
+                f"visibility {summary.visibility:.1f}%; credits charged "
+                f"{summary.credits_charged:.2f}"
+            )
+        if outcome.status == "FAILED":
+            err.print(f"error: {outcome.error}: {outcome.cause or ''}")
+    if exit_on_failure and outcome.status == "FAILED":
+        raise typer.Exit(EXIT_FAILED)
+    return data
+
+
+def route(ctx: typer.Context, org_ref: str, override: Target | None) -> routing.Decision:
+    """Where this org runs; the org must exist locally (an unknown org starts nothing)."""
+    if override == "sfn":
+        return routing.Decision("sfn", "--target sfn (this call only)")
+    store, _schedules, _names, _sfn = rollout_backends(ctx)
+    org_id = str(OrgRepository(state(ctx).db).get(org_ref).org_id)
+    return routing.decide(store, org_id, override)
+
+
+def run_inngest_side(
+    ctx: typer.Context,
+    org_ref: str,
+    decision: routing.Decision,
+    day: date,
+    json_output: bool,
+    *,
+    exit_on_failure: bool,
+) -> None:
+    app_state = state(ctx)
+    org = OrgRepository(app_state.db).get(org_ref)
+    outcome = run_on_inngest(app_state.db, app_state.loaded.settings, str(org.org_id), day)
+    render(
+        app_state.db,
+        outcome,
+        decision,
+        org.org_id,
+        day,
+        json_output=json_output,
+        exit_on_failure=exit_on_failure,
+    )

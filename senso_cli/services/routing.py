@@ -1,0 +1,47 @@
+"""Where one org's evaluation runs right now: an override for one call, else the rollout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from handlers.errors import InvalidInputError
+from senso_cli.migration.rollout_state import RolloutStore
+from senso_cli.migration.router import Target, bucket, route
+
+TargetChoice = Literal["sfn", "inngest"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    target: Target
+    reason: str
+
+
+def parse_target(value: str | None) -> Target | None:
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered not in ("sfn", "inngest"):
+        raise InvalidInputError(
+            f"--target must be sfn or inngest, not {value!r}",
+            hint="sfn = Step Functions, inngest = the legacy side (or its local stand-in)",
+        )
+    return cast(Target, lowered)
+
+
+def decide(store: RolloutStore, org_id: str, override: Target | None) -> Decision:
+    if override is not None:
+        return Decision(override, f"--target {override} (this call only)")
+    state = store.load()
+    if not state.history:
+        # Nothing was ever rolled out here (a laptop before any `senso rollout`): the workflow
+        # under test is the state machine, as the dispatcher does before a rollout exists.
+        return Decision("sfn", "no rollout recorded yet: Step Functions")
+    target = route(org_id, state)
+    position = bucket(org_id, state.salt)
+    relation = "<" if target == "sfn" else ">="
+    return Decision(
+        target,
+        f"rollout {state.percent:g}%: bucket {position:.3f} {relation} {state.percent / 100:.3f}",
+    )

@@ -1,0 +1,56 @@
+"""`senso trigger` routes through the rollout: override, shadow, and the stand-in's label."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from handlers.db.database import Database
+from senso_cli.app import app
+
+
+def _orchestrators(db: Database) -> list[str]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            "SELECT orchestrator FROM question_run_batches ORDER BY orchestrator"
+        ).fetchall()
+    return [r["orchestrator"] for r in rows]
+
+
+def test_before_any_rollout_trigger_runs_the_state_machine(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    runner.invoke(app, ["dev", "seed"])
+    result = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == "SUCCEEDED"
+    assert _orchestrators(cli_env) == ["step_functions"]
+
+
+def test_rollout_at_zero_routes_to_the_labelled_inngest_standin(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    runner.invoke(app, ["dev", "seed"])
+    forced = ["rollout", "--percent", "10", "--force", "--reason", "first stage"]
+    assert runner.invoke(app, forced).exit_code == 0
+    assert runner.invoke(app, ["rollout", "--percent", "0", "--reason", "back"]).exit_code == 0
+    result = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["target"] == "inngest" and "stand-in" in data["label"]
+    assert data["routing"].startswith("rollout 0%")
+    assert _orchestrators(cli_env) == ["inngest"]
+
+
+def test_target_override_and_shadow(cli_env: Database, runner: CliRunner) -> None:
+    runner.invoke(app, ["dev", "seed"])
+    assert runner.invoke(app, ["trigger", "--org", "demo", "--target", "inngest"]).exit_code == 0
+    assert _orchestrators(cli_env) == ["inngest"]
+    shadow = runner.invoke(app, ["trigger", "--org", "demo", "--shadow", "--day", "2026-01-05"])
+    assert shadow.exit_code == 0, shadow.output
+    assert "stand-in" in shadow.output and "SUCCEEDED" in shadow.output
+    both = runner.invoke(app, ["trigger", "--org", "demo", "--shadow", "--target", "sfn"])
+    assert both.exit_code == 2
+    bad = runner.invoke(app, ["trigger", "--org", "demo", "--target", "lambda"])
+    assert bad.exit_code == 2 and "--target must be sfn or inngest" in bad.output
