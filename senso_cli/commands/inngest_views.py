@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
 import typer
 
 from handlers.db.database import Database
+from handlers.errors import InvalidInputError
 from handlers.repositories.orgs import OrgRepository
-from senso_cli.commands.rollout import rollout_backends
+from senso_cli.commands.rollout import routing_store
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.migration.router import Target
 from senso_cli.output import err, out, print_json
 from senso_cli.services import routing
 from senso_cli.services import trigger as trigger_service
+from senso_cli.services.environments import reporting_database
 from senso_cli.services.inngest_side import InngestOutcome, run_on_inngest
 from senso_cli.services.routing import Decision
 
@@ -66,9 +69,29 @@ def route(ctx: typer.Context, org_ref: str, override: Target | None) -> routing.
     """Where this org runs; the org must exist locally (an unknown org starts nothing)."""
     if override == "sfn":
         return routing.Decision("sfn", "--target sfn (this call only)")
-    store, _schedules, _names, _sfn = rollout_backends(ctx)
-    org_id = str(OrgRepository(state(ctx).db).get(org_ref).org_id)
-    return routing.decide(store, org_id, override)
+    store = routing_store(ctx)
+    if store is None and override is None:
+        return routing.decide(None, org_ref, None)
+    return routing.decide(store, _org_id(ctx, org_ref), override)
+
+
+def _org_id(ctx: typer.Context, org_ref: str) -> str:
+    """Locally from senso's database; on AWS from the environment's database when reachable,
+    else the reference itself when it is an org UUID (the bucket needs only the id)."""
+    settings = state(ctx).loaded.settings
+    env = settings.environment()
+    if env is None:
+        return str(OrgRepository(state(ctx).db).get(org_ref).org_id)
+    db = reporting_database(settings, env)
+    if db is not None:
+        return str(OrgRepository(db).get(org_ref).org_id)
+    try:
+        return str(uuid.UUID(org_ref))
+    except ValueError:
+        raise InvalidInputError(
+            f"cannot route {org_ref!r}: the database is unreachable and it is not an org id",
+            hint="pass the org's UUID, or make the environment's database reachable",
+        ) from None
 
 
 def run_inngest_side(

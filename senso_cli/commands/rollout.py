@@ -70,6 +70,15 @@ def rollout_backends(
     )
 
 
+def routing_store(ctx: typer.Context) -> RolloutStore | None:
+    """The rollout state routing reads; None for an AWS environment without a parameter."""
+    settings = state(ctx).loaded.settings
+    env = settings.environment()
+    if env is not None and not env.rollout_parameter_name:
+        return None
+    return rollout_backends(ctx)[0]
+
+
 def _org_list(orgs: list[service.OrgRef]) -> str:
     names = [org.slug for org in orgs[:LIST_LIMIT]]
     more = len(orgs) - len(names)

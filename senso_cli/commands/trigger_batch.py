@@ -13,10 +13,12 @@ from rich.table import Table
 
 from handlers.errors import InvalidInputError
 from senso_cli.aws.throttle import RateLimiter
+from senso_cli.commands.rollout import routing_store
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.output import err, out, print_json
+from senso_cli.services import routing
 from senso_cli.services import trigger_batch as service
 from senso_cli.services.aws_runs import SfnExecutions
 from senso_cli.services.environments import aws_target, reporting_database
@@ -60,9 +62,16 @@ def trigger_batch(
     day: Annotated[
         str | None, typer.Option(help="UTC day of the batches, YYYY-MM-DD (default today).")
     ] = None,
+    target_opt: Annotated[
+        str | None,
+        typer.Option("--target", help="sfn or inngest for every org (default: the rollout)."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Start the workflow for many orgs: from a file, all of them, or those scheduled on a day.
+
+    Each org goes where the rollout routes it; orgs routed to Inngest are listed and left to
+    the legacy schedule, as the dispatcher does. `--target sfn` starts them all here.
 
     Execution names are deterministic per org, day and attempt, so re-running the same command
     starts only what is missing: running executions are reported as already running and
@@ -79,6 +88,11 @@ def trigger_batch(
     db = reporting_database(settings, target.environment) if target else app_state.db
     refs = service.select_orgs(
         db, orgs_file=orgs, all_orgs=all_orgs, schedule_day=schedule_day, today=batch_day
+    )
+    override = routing.parse_target(target_opt)
+    store = routing_store(ctx)
+    refs, routed_away = service.split_by_route(
+        db, refs, lambda org_id: routing.decide(store, org_id, override)
     )
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -106,6 +120,7 @@ def trigger_batch(
             report = service.trigger_local(
                 runtime, refs, batch_day, concurrency=concurrency or 2, on_item=advance
             )
+    report.items.extend(routed_away)
     _render(report, batch_day, json_output)
     if report.failed:
         raise typer.Exit(EXIT_FAILED)
@@ -120,7 +135,13 @@ def _render(report: service.BatchReport, day: date, json_output: bool) -> None:
     for column in ("org", "outcome", "execution", "reason"):
         table.add_column(column)
     # Failures first: they are what the operator has to act on.
-    order = {"failed": 0, "already_running": 1, "already_succeeded": 2, "started": 3}
+    order = {
+        "failed": 0,
+        "already_running": 1,
+        "already_succeeded": 2,
+        "started": 3,
+        "routed_to_inngest": 4,
+    }
     for item in sorted(report.items, key=lambda i: order[i.outcome]):
         outcome = item.outcome.replace("_", " ")
         if item.final_status:

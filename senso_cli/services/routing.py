@@ -30,9 +30,12 @@ def parse_target(value: str | None) -> Target | None:
     return cast(Target, lowered)
 
 
-def decide(store: RolloutStore, org_id: str, override: Target | None) -> Decision:
+def decide(store: RolloutStore | None, org_id: str, override: Target | None) -> Decision:
+    """`store` None means the environment has no rollout state: everything on Step Functions."""
     if override is not None:
         return Decision(override, f"--target {override} (this call only)")
+    if store is None:
+        return Decision("sfn", "no rollout parameter configured: Step Functions")
     state = store.load()
     if not state.history:
         # Nothing was ever rolled out here (a laptop before any `senso rollout`): the workflow

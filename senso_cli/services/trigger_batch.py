@@ -28,9 +28,12 @@ from handlers.orgdata.schema import DAY_NAMES
 from handlers.repositories.orgs import OrgRepository
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.aws_runs import ResolvedOrg, resolve_org
+from senso_cli.services.routing import Decision
 from senso_cli.services.trigger import start_local
 
-ItemOutcome = Literal["started", "already_running", "already_succeeded", "failed"]
+ItemOutcome = Literal[
+    "started", "already_running", "already_succeeded", "failed", "routed_to_inngest"
+]
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,17 @@ class BatchReport:
     items: list[BatchItem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        counts = {"started": 0, "already_running": 0, "already_succeeded": 0, "failed": 0}
+        counts = {
+            "started": 0,
+            "already_running": 0,
+            "already_succeeded": 0,
+            "failed": 0,
+            "routed_to_inngest": 0,
+        }
         for item in self.items:
             counts[item.outcome] += 1
+        if not counts["routed_to_inngest"]:
+            del counts["routed_to_inngest"]  # only shown while a rollout splits the orgs
         return counts
 
     @property
@@ -117,6 +128,31 @@ def select_orgs(
     return [
         str(org_id) for org_id in repo.scheduled_on(parse_day_of_week(schedule_day, today=today))
     ]
+
+
+def split_by_route(
+    db: Database | None, refs: list[str], decide: Callable[[str], Decision]
+) -> tuple[list[str], list[BatchItem]]:
+    """The refs that run on Step Functions here, and items for those routed to Inngest.
+
+    Orgs routed to Inngest are left to the legacy side (its own schedule), exactly as the
+    dispatcher does; they are listed so the operator sees the split.
+    """
+    to_sfn: list[str] = []
+    to_inngest: list[BatchItem] = []
+    repo = OrgRepository(db) if db is not None else None
+    for ref in refs:
+        try:
+            org_id = str(repo.get(ref).org_id) if repo is not None else ref
+        except SensoError:
+            to_sfn.append(ref)  # the start reports the unknown org with its reason
+            continue
+        decision = decide(org_id)
+        if decision.target == "sfn":
+            to_sfn.append(ref)
+        else:
+            to_inngest.append(BatchItem(ref, "routed_to_inngest", reason=decision.reason))
+    return to_sfn, to_inngest
 
 
 # -- running -----------------------------------------------------------------------------------

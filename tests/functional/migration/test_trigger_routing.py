@@ -54,3 +54,18 @@ def test_target_override_and_shadow(cli_env: Database, runner: CliRunner) -> Non
     assert both.exit_code == 2
     bad = runner.invoke(app, ["trigger", "--org", "demo", "--target", "lambda"])
     assert bad.exit_code == 2 and "--target must be sfn or inngest" in bad.output
+
+
+def test_trigger_batch_leaves_inngest_orgs_to_the_legacy_side(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    runner.invoke(app, ["dev", "seed"])
+    runner.invoke(app, ["rollout", "--percent", "10", "--force", "--reason", "stage"])
+    runner.invoke(app, ["rollout", "--percent", "0", "--reason", "back"])
+    routed = runner.invoke(app, ["trigger-batch", "--all", "--json"])
+    assert routed.exit_code == 0, routed.output
+    assert json.loads(routed.output)["counts"]["routed_to_inngest"] == 1
+    assert _orchestrators(cli_env) == []
+    forced = runner.invoke(app, ["trigger-batch", "--all", "--target", "sfn", "--json"])
+    assert json.loads(forced.output)["counts"]["started"] == 1
+    assert _orchestrators(cli_env) == ["step_functions"]
