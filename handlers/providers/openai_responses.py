@@ -112,6 +112,11 @@ class OpenAIResponsesProvider:
     ) -> None:
         self.name = name
         self._client = client
+        # Resolved now, not on the first call: the SDK imports the Responses resource lazily
+        # (~0.2 s, longer with every worker thread waiting on the import lock). Paid between
+        # the limiter's grant and the send, that delay made the server stamp the first
+        # requests late, and reusing their slots on time was refused with 429.
+        self._create = client.responses.with_raw_response.create
         self._models = {normalise_model_name(key): value for key, value in models.items()}
         self._configured = list(models)
         self.limiter = limiter
@@ -191,17 +196,22 @@ class OpenAIResponsesProvider:
         estimate = math.ceil(len(text_input) / 4) + self._expected_output_tokens
         with self.limiter.slot(estimate) as reservation:
             try:
-                raw = self._client.responses.with_raw_response.create(
-                    model=model, input=text_input, tools=[tool]
-                )
+                raw = self._create(model=model, input=text_input, tools=[tool])
             except openai.APIStatusError as error:
-                self.limiter.observe_headers(error.response.headers)
-                raise self._status_error(error) from error
+                self.limiter.observe_headers(
+                    error.response.headers, request_tokens=estimate, sent_at=reservation.granted_at
+                )
+                failure = self._status_error(error)
+                if error.status_code == 429 and isinstance(failure, ProviderTransientError):
+                    reservation.rejected(failure.retry_after)
+                raise failure from error
             except openai.APITimeoutError as error:
                 raise ProviderTransientError(f"{self.name} timed out") from error
             except openai.APIConnectionError as error:
                 raise ProviderTransientError(f"{self.name} connection failed: {error}") from error
-            self.limiter.observe_headers(raw.headers)
+            self.limiter.observe_headers(
+                raw.headers, request_tokens=estimate, sent_at=reservation.granted_at
+            )
             try:
                 body = _ResponseBody.model_validate(json.loads(raw.text))
             except (ValueError, ValidationError) as error:
