@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 _PATTERNS = [
+    # key=value, "key": "value" and 'key': 'value', for every name a secret goes by.
     re.compile(
-        r"(?i)(api[_-]?key|token|secret|password|signing[_-]?key)(\"?\s*[:=]\s*\"?)([^\s\"',&]+)"
+        r"(?i)(api[_-]?key|token|secret|passwd|password|signing[_-]?key|event[_-]?key)"
+        r"([\"']?\s*[:=]\s*[\"']?)([^\s\"',&}]+)"
     ),
     re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._\-]+)"),
-    re.compile(r"(postgres(?:ql)?://[^:/\s]+:)([^@\s]+)(@)"),
+    # user:password@ in any URL: database URLs, HTTP basic auth.
+    re.compile(r"(?i)([a-z][a-z0-9+.\-]*://[^:/\s@]+:)([^@\s]+)(@)"),
     re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})"),
 ]
 

@@ -47,6 +47,8 @@ def root(
 ) -> None:
     """Global options apply to every command."""
     ctx.obj = AppState(flags={"home": home, "env": env})
+    if env is not None:
+        ctx.obj.loaded.settings.environment()  # an unknown --env stops every command here
 
 
 app.add_typer(config.app, name="config")

@@ -9,6 +9,7 @@ import typer
 
 from handlers.db.database import Database
 from handlers.settings import LoadedSettings, load_settings
+from senso_cli.errors import ConfigurationError
 from senso_cli.services.database import open_database
 
 
@@ -26,9 +27,21 @@ class AppState:
 
     @property
     def db(self) -> Database:
-        """The migrated database, started on first use when it is the embedded one."""
+        """The database of the chosen environment: locally senso's own (migrated, started on
+        first use); for an AWS environment its `database_url`, which senso never migrates."""
         if self._db is None:
-            self._db = open_database(self.loaded.settings)
+            settings = self.loaded.settings
+            env = settings.environment()  # an unknown --env is an error here too
+            if env is None:
+                self._db = open_database(settings)
+            elif env.database_url is None:
+                raise ConfigurationError(
+                    f"environment {settings.env!r} has no database_url",
+                    hint=f"set environments.{settings.env}.database_url in the config file, "
+                    "or use --env local",
+                )
+            else:
+                self._db = Database(env.database_url.get_secret_value())
         return self._db
 
 

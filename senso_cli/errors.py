@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 # Typer vendors its own click; TyperGroup.invoke is typed against that Context.
 from typer._click.core import Context as ClickContext
@@ -33,9 +34,10 @@ def exit_code_for(exc: SensoError) -> int:
 
 
 def report(exc: SensoError) -> int:
-    err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+    # Messages carry user input (org names, flags): escape it so it is printed, not rendered.
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False)
     if exc.hint:
-        err.print(f"[dim]hint:[/] {exc.hint}", markup=True, highlight=False)
+        err.print(f"[dim]hint:[/] {escape(exc.hint)}", markup=True, highlight=False)
     return exit_code_for(exc)
 
 

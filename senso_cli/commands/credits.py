@@ -13,7 +13,7 @@ from senso_cli.services import orgs as service
 app = typer.Typer(help="Manage credit balances.", no_args_is_help=True)
 
 
-@app.command("grant")
+@app.command("grant", context_settings={"ignore_unknown_options": True})
 def grant(
     ctx: typer.Context,
     org: Annotated[str, typer.Argument(help="Org slug or id.", show_default=False)],

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from handlers.errors import InvalidInputError
 from senso_cli.aws.scheduler import Schedules
-from senso_cli.aws.session import AwsClients
 from senso_cli.aws.ssm import Parameters
 from senso_cli.aws.stepfunctions import StepFunctions
 from senso_cli.context import state
@@ -29,6 +28,7 @@ from senso_cli.migration.rollout_state import (
 from senso_cli.output import out, print_json
 from senso_cli.services import rollback as rollback_service
 from senso_cli.services import rollout as service
+from senso_cli.services.environments import aws_target
 
 app = typer.Typer(help="Move orgs from Inngest to Step Functions in gated stages.")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -61,7 +61,9 @@ def rollout_backends(
             f"environment {settings.env!r} has no rollout_parameter_name",
             hint="re-run `senso env import-terraform` or set it in the config file",
         )
-    clients = AwsClients(region=env.region, profile=env.profile, endpoint_url=env.endpoint_url)
+    target = aws_target(settings)
+    assert target is not None  # env is an AWS environment here
+    clients = target.clients
     return (
         SsmRolloutStore(Parameters(clients.ssm()), env.rollout_parameter_name),
         Schedules(clients.scheduler()),

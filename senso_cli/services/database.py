@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +86,16 @@ def migrate(settings: Settings) -> list[Migration]:
 
 
 def mask_url(url: str) -> str:
-    """A database URL with its password replaced, safe to print."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    masked = f"{user}:********" if ":" in credentials else user
-    return f"{scheme}://{masked}@{host}"
+    """A database URL or conninfo string with every password replaced, safe to print.
+
+    Covers `user:pass@host`, a `?password=` query parameter and `password=` in a key=value
+    conninfo string, the three forms psycopg accepts.
+    """
+    masked = re.sub(r"(?i)(\bpassword\s*=\s*)('[^']*'|[^\s&]+)", r"\1********", url)
+    scheme, sep, rest = masked.partition("://")
+    if not sep or "@" not in rest.split("?", 1)[0]:
+        return masked
+    authority, _, tail = rest.partition("@")
+    user = authority.split(":", 1)[0]
+    shown = f"{user}:********" if ":" in authority else user
+    return f"{scheme}://{shown}@{tail}"

@@ -50,7 +50,9 @@ def parse_amount(text: str) -> Decimal:
             f"amount {text!r} is not a number", hint="e.g. 100 or 12.5"
         ) from exc
     if not amount.is_finite() or amount <= 0:
-        raise InvalidInputError(f"amount {text!r} must be a positive number")
+        raise InvalidInputError(
+            f"amount {text!r} must be a positive number", hint="e.g. 100 or 12.5"
+        )
     return amount
 
 

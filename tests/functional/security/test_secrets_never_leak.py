@@ -296,12 +296,6 @@ def test_db_url_is_the_one_command_that_prints_the_password(
     assert result.stdout.strip() == planted_database
 
 
-MASK_BUG = (
-    "senso_cli/services/database.py mask_url() only masks a password in the URL's userinfo; "
-    "libpq also takes it as ?password= or as key=value conninfo, and `db status` prints those"
-)
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -309,12 +303,10 @@ MASK_BUG = (
         pytest.param(
             f"postgresql://app@127.0.0.1:1/senso?password={DB_PASSWORD}",
             id="query-parameter",
-            marks=pytest.mark.xfail(strict=True, reason=MASK_BUG),
         ),
         pytest.param(
             f"host=127.0.0.1 port=1 user=app password={DB_PASSWORD} dbname=senso",
             id="libpq-conninfo",
-            marks=pytest.mark.xfail(strict=True, reason=MASK_BUG),
         ),
     ],
 )
@@ -360,30 +352,16 @@ def test_db_status_masks_the_password_in_every_url_form(
             "event_key=abc123secret",
             "abc123secret",
             id="inngest-event-key",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="redact() has no pattern for event_key: the Inngest event key, a "
-                "configured secret, passes through",
-            ),
         ),
         pytest.param(
             "{'password': 'hunter2'}",
             "hunter2",
             id="python-repr-single-quotes",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="redact() only allows a double quote around the value: a Python repr "
-                "such as {'password': 'hunter2'} (common in exception text) passes through",
-            ),
         ),
         pytest.param(
             "https://user:hunter2@proxy.example.com/v1",
             "hunter2",
             id="https-url-userinfo",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="redact() masks passwords only in postgres:// URLs, not in http(s) URLs",
-            ),
         ),
     ],
 )
