@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from handlers.errors import InvalidInputError
 from handlers.evaluation import (
     CompetitorExtractor,
@@ -36,7 +38,15 @@ class WorkflowServices:
 
 
 def providers_config(settings: Settings) -> ProvidersConfig:
-    return ProvidersConfig.model_validate(settings.providers)
+    try:
+        return ProvidersConfig.model_validate(settings.providers)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInputError(
+            f"invalid providers setting providers.{where}: {first['msg']}",
+            hint="see `senso config show` and the providers section of docs/operator-guide.md",
+        ) from exc
 
 
 def build_services(

@@ -52,6 +52,9 @@ class EnvironmentSettings(BaseModel):
     rollout_parameter_name: str | None = None
     dispatcher_schedule_name: str | None = None
     rollback_schedule_name: str | None = None
+    # The schedule that triggers the legacy Inngest side, when it lives in EventBridge
+    # Scheduler; `senso rollback` re-enables it. None: Inngest's own cron (re-enable by hand).
+    inngest_schedule_name: str | None = None
     secret_arn: str | None = None
     ecr_repository_url: str | None = None
     database_url: SecretStr | None = None
@@ -113,6 +116,17 @@ def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
+def _merge(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for key, value in source.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        elif isinstance(value, Mapping):
+            target[key] = {}
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -146,8 +160,11 @@ def load_settings(
 
     home = Path(flags.get("home") or env.get(envvars.HOME) or default_home(env)).expanduser()
     config_path = Path(env.get(envvars.CONFIG) or home / "config.toml").expanduser()
-    for key, value in _flatten(read_config_file(config_path)).items():
-        _set_dotted(raw, key, value)
+    document = read_config_file(config_path)
+    # Merge the file as nested tables: its keys may themselves contain dots (model names such
+    # as "gpt-4.1" under [providers.routes]), so they are never split again.
+    _merge(raw, document)
+    for key in _flatten(document):
         sources[key] = f"config file {config_path}"
     for var, key in envvars.SETTINGS_KEYS.items():
         if env.get(var) not in (None, ""):

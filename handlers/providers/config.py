@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 ProviderKind = Literal[
     "simulated",
@@ -134,6 +134,14 @@ class ProvidersConfig(_Strict):
 
     routes: dict[str, ModelRoute] = Field(default_factory=dict)
     default_provider: Literal["simulated"] | None = "simulated"
+
+    @field_validator("default_provider", mode="before")
+    @classmethod
+    def _none_spelled_out(cls, value: object) -> object:
+        # TOML has no null: `default_provider = "none"` is how a config file turns it off.
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "off"):
+            return None
+        return value
     simulated: SimulatedConfig = SimulatedConfig()
     openai: OpenAIConfig = OpenAIConfig()
     azure_openai: AzureOpenAIConfig = AzureOpenAIConfig()

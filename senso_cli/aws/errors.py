@@ -35,11 +35,12 @@ from botocore.exceptions import (
 from handlers.errors import InvalidInputError, NotFoundError, SensoError, TransientError
 
 CREDENTIALS_HINT = (
-    "Run `aws configure` (or `aws sso login`), pass --profile or set AWS_PROFILE, "
+    "Run `aws configure` (or `aws sso login`), set AWS_PROFILE or environments.<name>.profile, "
     "or set SENSO_ENV to use that environment's profile."
 )
 REGION_HINT = (
-    "Pass --region, set AWS_REGION, add `region` to the profile with `aws configure`, "
+    "Set environments.<name>.region or AWS_REGION, add `region` to the profile with "
+    "`aws configure`, "
     "or set SENSO_ENV to use that environment's region."
 )
 
@@ -209,7 +210,8 @@ def access_denied(error: ClientError, *, service: str, action: str) -> AwsAccess
         service=service,
         action=action,
         code=error_code(error),
-        hint=f"Grant {permission} to {who}, or use a profile that has it (--profile).",
+        hint=f"Grant {permission} to {who}, or use a profile that has it "
+        "(AWS_PROFILE or environments.<name>.profile).",
     )
 
 
@@ -255,13 +257,14 @@ def translate_errors(service: str, action: str) -> Iterator[None]:
     except TokenRetrievalError as error:
         raise AwsCredentialsError(
             f"The AWS SSO session has expired ({service}:{action})",
-            hint="Run `aws sso login` with the same --profile.",
+            hint="Run `aws sso login` for the same profile.",
             **context,
         ) from error
     except ProfileNotFound as error:
         raise AwsCredentialsError(
             f"AWS profile not found: {error.kwargs.get('profile', '?')}",
-            hint="Check --profile / AWS_PROFILE against `aws configure list-profiles`.",
+            hint="Check AWS_PROFILE / environments.<name>.profile against "
+            "`aws configure list-profiles`.",
             **context,
         ) from error
     except NoRegionError as error:

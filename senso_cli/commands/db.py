@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from senso_cli.context import state
+from senso_cli.errors import EXIT_FAILED
 from senso_cli.output import out, print_json
 from senso_cli.services import database as service
 
@@ -46,8 +47,14 @@ def stop(ctx: typer.Context) -> None:
 def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     """Show which database senso uses, whether it is up, and pending migrations."""
     result = service.database_status(state(ctx).loaded.settings)
+    # A stopped embedded server is a state, not a failure; an unreachable one that should be
+    # up (external, or embedded and running) is: exit 1 so scripts can tell.
+    expected_up = result.server is None or result.server.running
+    failed = expected_up and not result.reachable
     if json_output:
         print_json(result.as_dict())
+        if failed:
+            raise typer.Exit(EXIT_FAILED)
         return
     if result.server is not None:
         word = "running" if result.server.running else "stopped"
@@ -64,6 +71,8 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     out.print(f"url: {result.url}")
     if result.reachable:
         out.print(f"migrations applied: {len(result.applied)}, pending: {len(result.pending)}")
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("url")

@@ -18,6 +18,7 @@ from handlers.errors import InvalidInputError
 from senso_cli.aws.scheduler import Schedules
 from senso_cli.aws.ssm import Parameters
 from senso_cli.aws.stepfunctions import StepFunctions
+from senso_cli.commands.compare import parse_tolerance
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED, ConfigurationError
 from senso_cli.migration.rollout_state import (
@@ -126,6 +127,10 @@ def rollout(
     force: Annotated[
         bool, typer.Option(help="Raise even though compare fails (needs --reason).")
     ] = False,
+    tolerance: Annotated[
+        str,
+        typer.Option(help="The compare gate's tolerance, e.g. 1% or 0.05 (as `senso compare`)."),
+    ] = "1%",
     json_output: JsonFlag = False,
 ) -> None:
     """Set the share of orgs on Step Functions: `senso rollout --percent 10`.
@@ -149,7 +154,7 @@ def rollout(
         percent,
         reason,
         force,
-        service.stage_gate(db, store),
+        service.stage_gate(db, store, tolerance=parse_tolerance(tolerance)),
         actor=operator(),
         orgs=service.list_org_refs(db),
         dry_run=dry_run,
@@ -217,6 +222,11 @@ def rollback(
     else:
         for item in checklist.items:
             out.print(f"{MARKS[item.status]:>8}  {item.step}: {item.detail}", markup=False)
-        out.print("rolled back" if checklist.changed else "nothing to change: already rolled back")
+        if not checklist.ok:
+            out.print("rollback INCOMPLETE: fix the failed steps above and run it again")
+        else:
+            out.print(
+                "rolled back" if checklist.changed else "nothing to change: already rolled back"
+            )
     if not checklist.ok:
         raise typer.Exit(EXIT_FAILED)

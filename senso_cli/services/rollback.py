@@ -39,7 +39,8 @@ class RollbackNames:
             return cls()
         return cls(
             dispatcher_schedule=env.dispatcher_schedule_name,
-            inngest_schedule=env.rollback_schedule_name,
+            # Not rollback_schedule_name: that is the rollback guard, which must keep running.
+            inngest_schedule=env.inngest_schedule_name,
             state_machine_arn=env.state_machine_arn,
         )
 
@@ -100,7 +101,13 @@ def _schedule(
     if schedules is None:
         return ChecklistItem(step, "not configured", LOCAL)
     if name is None:
-        return ChecklistItem(step, "not configured", "no schedule name in the environment")
+        detail = (
+            "no inngest_schedule_name in the environment: re-enable Inngest's daily-org-processor"
+            " (ENABLE_SCHEDULED_PIPELINES=true) by hand"
+            if enable
+            else "no schedule name in the environment"
+        )
+        return ChecklistItem(step, "not configured", detail)
     previous = schedules.set_state(name, wanted, group=group)
     if previous == wanted:
         return ChecklistItem(step, "unchanged", f"{name} already {wanted}")

@@ -129,7 +129,11 @@ def plan_rollout(
 
 
 def stage_gate(
-    db: Database, store: RolloutStore, *, now: Callable[[], datetime] | None = None
+    db: Database,
+    store: RolloutStore,
+    *,
+    now: Callable[[], datetime] | None = None,
+    tolerance: float = 0.01,
 ) -> Callable[[], CompareResult]:
     """The compare gate for the current stage: batches since the stage began, at most the
     last RECENT_DAYS days."""
@@ -138,7 +142,8 @@ def stage_gate(
         moment = (now or (lambda: datetime.now(UTC)))()
         oldest = moment - timedelta(days=RECENT_DAYS)
         started = store.load().updated_at
-        return compare(db, max(started, oldest) if started else oldest, moment)
+        since = max(started, oldest) if started else oldest
+        return compare(db, since, moment, tolerance=tolerance)
 
     return gate
 

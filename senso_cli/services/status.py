@@ -55,7 +55,14 @@ def timeline(history: list[dict[str, Any]]) -> list[StateRow]:
         kind: str = event["type"]
         if kind.endswith("StateEntered"):
             name = _details(event, "stateEnteredEventDetails").get("name", "?")
-            row = StateRow(name=name, status="running", entered=event["timestamp"])
+            # A Fail state ends the execution: it has no exit event and never "runs".
+            failed = kind == "FailStateEntered"
+            row = StateRow(
+                name=name,
+                status="failed" if failed else "running",
+                entered=event["timestamp"],
+                exited=event["timestamp"] if failed else None,
+            )
             rows.append(row)
             current[name] = row
             last = row
@@ -71,8 +78,6 @@ def timeline(history: list[dict[str, Any]]) -> list[StateRow]:
         elif kind in ("TaskFailed", "TaskTimedOut") and last is not None:
             details = _details(event, "EventDetails")
             last.error, last.cause = details.get("error"), details.get("cause")
-        elif kind == "FailStateEntered" and last is not None:
-            last.status = "failed"
     for row in rows:
         if row.status == "running" and row.exited is None and row.error:
             row.status = "failed"

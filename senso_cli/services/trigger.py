@@ -26,11 +26,23 @@ class TriggerResult:
     org: OrgDetails
     started: Started
     already_running: bool
+    already_succeeded: bool = False
 
 
 def start_local(
-    runtime: LocalRuntime, org_ref: str, *, day: date | None = None, triggered_by: str = "manual"
+    runtime: LocalRuntime,
+    org_ref: str,
+    *,
+    day: date | None = None,
+    triggered_by: str = "manual",
+    skip_succeeded: bool = False,
 ) -> TriggerResult:
+    """Start the next attempt of today's execution for the org.
+
+    A running attempt is reported instead of starting another. With `skip_succeeded` (bulk
+    starts), an attempt that already succeeded today is reported too, so re-running a batch
+    starts only what is missing; a single manual trigger starts a new attempt instead.
+    """
     org = OrgRepository(runtime.db).get(org_ref)
     day = day or datetime.now(UTC).date()
     payload: dict[str, Any] = {
@@ -47,6 +59,8 @@ def start_local(
         record = runtime.store.get(started.execution_arn)
         if record["status"] == "RUNNING" and owner_alive(record):
             return TriggerResult(org, started, already_running=True)
+        if skip_succeeded and record["status"] == "SUCCEEDED":
+            return TriggerResult(org, started, already_running=False, already_succeeded=True)
     raise RuntimeError(f"more than {MAX_ATTEMPTS_PER_DAY} executions for one org today")
 
 

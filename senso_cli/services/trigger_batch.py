@@ -202,12 +202,16 @@ def trigger_local(
 
     def one(ref: str) -> BatchItem:
         try:
-            result = start_local(runtime, ref, day=day, triggered_by=triggered_by)
+            result = start_local(
+                runtime, ref, day=day, triggered_by=triggered_by, skip_succeeded=True
+            )
         except Exception as exc:  # noqa: BLE001 - one org's failure goes in the table
             return BatchItem(ref, "failed", reason=_reason(exc))
         arn = result.started.execution_arn
         if result.already_running:
             return BatchItem(ref, "already_running", execution_arn=arn)
+        if result.already_succeeded:
+            return BatchItem(ref, "already_succeeded", execution_arn=arn)
         try:
             run = runtime.run(arn)
         except Exception as exc:  # noqa: BLE001

@@ -56,7 +56,7 @@ def test_access_denied_names_the_missing_permission(aws_env: None) -> None:
     assert error.message == f"Access denied: missing permission states:StartExecution on {SM_ARN}"
     assert error.hint is not None
     assert "Grant states:StartExecution to arn:aws:sts::123456789012:assumed-role" in error.hint
-    assert "--profile" in error.hint
+    assert "AWS_PROFILE" in error.hint
 
 
 def test_access_denied_without_details_falls_back_to_the_called_action() -> None:
@@ -123,7 +123,7 @@ def test_no_region_is_a_credentials_error_with_a_hint(
         clients.stepfunctions()
     assert caught.value.message == "No AWS region configured for stepfunctions:client"
     assert caught.value.hint is not None
-    assert "--region" in caught.value.hint
+    assert "environments.<name>.region" in caught.value.hint
     assert "aws configure" in caught.value.hint
     assert "SENSO_ENV" in caught.value.hint
 
@@ -150,7 +150,7 @@ def test_no_credentials_is_a_credentials_error_with_a_hint(
         StepFunctions(client).describe_execution(SM_ARN.replace("stateMachine", "execution") + ":x")
     assert caught.value.message == "No usable AWS credentials for states:DescribeExecution"
     assert caught.value.hint is not None
-    for fix in ("aws configure", "--profile", "SENSO_ENV"):
+    for fix in ("aws configure", "AWS_PROFILE", "SENSO_ENV"):
         assert fix in caught.value.hint
 
 

@@ -69,3 +69,16 @@ def test_trigger_batch_leaves_inngest_orgs_to_the_legacy_side(
     forced = runner.invoke(app, ["trigger-batch", "--all", "--target", "sfn", "--json"])
     assert json.loads(forced.output)["counts"]["started"] == 1
     assert _orchestrators(cli_env) == ["step_functions"]
+
+
+def test_local_trigger_batch_rerun_starts_nothing_new(cli_env: Database, runner: CliRunner) -> None:
+    runner.invoke(app, ["dev", "seed"])
+    first = json.loads(runner.invoke(app, ["trigger-batch", "--all", "--json"]).output)
+    again = json.loads(runner.invoke(app, ["trigger-batch", "--all", "--json"]).output)
+    assert first["counts"]["started"] == 1
+    assert again["counts"] == {
+        "started": 0,
+        "already_running": 0,
+        "already_succeeded": 1,
+        "failed": 0,
+    }

@@ -313,13 +313,14 @@ def test_db_url_is_the_one_command_that_prints_the_password(
 def test_db_status_masks_the_password_in_every_url_form(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every form psycopg accepts; the server is not there, so `db status` says unreachable."""
+    """Every form psycopg accepts; the server is not there, so `db status` says unreachable
+    (exit 1: an external database that should be up is not)."""
     monkeypatch.setenv("SENSO_HOME", str(tmp_path))
     monkeypatch.setenv("SENSO_DATABASE_URL", url)
     runner = CliRunner()
     for argv in (["db", "status"], ["db", "status", "--json"]):
         result = runner.invoke(app, argv)
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output
         assert "unreachable" in result.output or '"reachable": false' in result.output
         assert "PLANTED" not in result.output, result.output
 

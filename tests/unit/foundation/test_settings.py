@@ -52,3 +52,26 @@ def test_unknown_environment_is_bad_input(tmp_path: Path) -> None:
     assert settings.environment() is None
     with pytest.raises(InvalidInputError, match="unknown environment 'prod'"):
         settings.environment("prod")
+
+
+def test_model_routes_with_dots_survive_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[providers.routes]\n"gpt-4.1" = {provider = "simulated"}\n'
+        '[providers.simulated]\nlatency_ms = 5\n'
+    )
+    settings = load_settings(
+        environ={"SENSO_HOME": str(tmp_path), "SENSO_OPENAI_API_KEY": "sk-x"}
+    ).settings
+    assert settings.providers["routes"] == {"gpt-4.1": {"provider": "simulated"}}
+    assert settings.providers["simulated"] == {"latency_ms": 5}
+    assert "api_key" in settings.providers["openai"]
+
+
+def test_env_flag_after_the_command_is_the_global_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from senso_cli.app import app
+
+    result = CliRunner().invoke(app, ["status", "--env", "prod"], env={"SENSO_HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "unknown environment 'prod'" in result.output
