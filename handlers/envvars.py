@@ -15,6 +15,8 @@ MATRIX_CONCURRENCY = "SENSO_MATRIX_CONCURRENCY"
 LOG_LEVEL = "SENSO_LOG_LEVEL"
 TIME_SCALE = "SENSO_TIME_SCALE"
 EVALUATOR = "SENSO_EVALUATOR"
+# The providers settings as one JSON object (how the task definition passes routes and limits).
+PROVIDERS_JSON = "SENSO_PROVIDERS_JSON"
 
 # Provider credentials (in AWS the task definition injects them from Secrets Manager).
 OPENAI_API_KEY = "SENSO_OPENAI_API_KEY"

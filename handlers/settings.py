@@ -7,6 +7,7 @@ value came from so `senso config show` can say so; secrets are `SecretStr` and n
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -166,6 +167,20 @@ def load_settings(
     _merge(raw, document)
     for key in _flatten(document):
         sources[key] = f"config file {config_path}"
+    providers_json = env.get(envvars.PROVIDERS_JSON)
+    if providers_json:
+        try:
+            providers = json.loads(providers_json)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(
+                f"{envvars.PROVIDERS_JSON} is not JSON: {exc.msg}",
+                hint="set it to a JSON object such as {\"routes\": {...}}",
+            ) from exc
+        if not isinstance(providers, dict):
+            raise InvalidInputError(f"{envvars.PROVIDERS_JSON} must be a JSON object")
+        _merge(raw.setdefault("providers", {}), providers)
+        for key in _flatten({"providers": providers}):
+            sources[key] = f"environment {envvars.PROVIDERS_JSON}"
     for var, key in envvars.SETTINGS_KEYS.items():
         if env.get(var) not in (None, ""):
             _set_dotted(raw, key, env[var])

@@ -35,6 +35,8 @@ locals {
       { name = "SENSO_LOG_LEVEL", value = var.log_level },
       { name = "SENSO_ROLLOUT_PARAMETER", value = aws_ssm_parameter.rollout.name },
       { name = "SENSO_STATE_MACHINE_ARN", value = local.state_machine_arn },
+      # Model routes, dataset ids, base URLs and rate limits (no secrets: keys come below).
+      { name = "SENSO_PROVIDERS_JSON", value = var.providers_config_json },
     ]
     # One entry per key of the JSON secret: ECS resolves them at task start with the execution
     # role, so the values never appear in the task definition or in Terraform state.

@@ -231,3 +231,14 @@ variable "rollout_initial_value" {
   type        = string
   default     = "{\"percent\":0}"
 }
+
+variable "providers_config_json" {
+  description = "The handlers' providers settings as JSON (routes per model name, default_provider, dataset ids, base URLs, rate limits); keys come from the secret. \"{}\" answers every model with the simulated provider."
+  type        = string
+  default     = "{}"
+
+  validation {
+    condition     = can(jsondecode(var.providers_config_json))
+    error_message = "providers_config_json must be a JSON object."
+  }
+}

@@ -75,3 +75,19 @@ def test_env_flag_after_the_command_is_the_global_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["status", "--env", "prod"], env={"SENSO_HOME": str(tmp_path)})
     assert result.exit_code == 2
     assert "unknown environment 'prod'" in result.output
+
+
+def test_providers_json_from_the_task_definition(tmp_path: Path) -> None:
+    environ = {
+        "SENSO_HOME": str(tmp_path),
+        "SENSO_PROVIDERS_JSON": '{"default_provider": "none", "routes": '
+        '{"gpt-4.1": {"provider": "azure_openai", "azure_deployment": "gpt41"}}}',
+        "SENSO_AZURE_OPENAI_API_KEY": "k",
+    }
+    loaded = load_settings(environ=environ)
+    providers = loaded.settings.providers
+    assert providers["routes"]["gpt-4.1"]["azure_deployment"] == "gpt41"
+    assert providers["azure_openai"]["api_key"] == "k"
+    assert loaded.sources["providers.default_provider"] == "environment SENSO_PROVIDERS_JSON"
+    with pytest.raises(InvalidInputError, match="SENSO_PROVIDERS_JSON is not JSON"):
+        load_settings(environ={"SENSO_HOME": str(tmp_path), "SENSO_PROVIDERS_JSON": "{nope"})
