@@ -20,15 +20,14 @@ from typing import Any, cast
 import boto3
 import pytest
 
+from senso_cli.services import terraform as terraform_service
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_SOURCE = REPO_ROOT / "infra" / "terraform"
 ASL_SOURCE = REPO_ROOT / "asl"
 REGION = "us-east-1"
 
-PROVIDER_PATH_SUFFIX = ("registry.terraform.io", "hashicorp", "aws")
 MIRROR_SEARCH_DEPTH = 6
-# Pseudo and volatile filesystems a provider mirror never lives in.
-MIRROR_SEARCH_SKIP = {"/proc", "/sys", "/dev", "/run", "/tmp"}
 
 # Every endpoint the stack's provider block accepts (see infra/terraform/providers.tf).
 AWS_SERVICES = (
@@ -43,31 +42,12 @@ AWS_SERVICES = (
 def find_provider_mirror(
     root: Path = Path("/"), max_depth: int = MIRROR_SEARCH_DEPTH
 ) -> Path | None:
-    """The mirror root (the folder holding `registry.terraform.io`) of a hashicorp/aws mirror.
-
-    SENSO_TF_PROVIDER_MIRROR names it directly; otherwise the filesystem is searched breadth
-    first down to `max_depth` levels, the way `find / -maxdepth 6` would.
-    """
+    """The mirror root; SENSO_TF_PROVIDER_MIRROR names it directly, else senso's own search
+    (the one `senso validate` and `senso deploy` use) finds it."""
     explicit = os.environ.get("SENSO_TF_PROVIDER_MIRROR")
     if explicit:
         return Path(explicit)
-    level = [root]
-    for _ in range(max_depth):
-        next_level: list[Path] = []
-        for folder in level:
-            try:
-                entries = sorted(os.scandir(folder), key=lambda e: e.name)
-            except OSError:
-                continue
-            for entry in entries:
-                if not entry.is_dir(follow_symlinks=False) or entry.path in MIRROR_SEARCH_SKIP:
-                    continue
-                path = Path(entry.path)
-                if path.parts[-3:] == PROVIDER_PATH_SUFFIX:
-                    return path.parents[2]
-                next_level.append(path)
-        level = next_level
-    return None
+    return terraform_service.find_provider_mirror(root, max_depth)
 
 
 def require_executable(name: str, hint: str) -> str:
