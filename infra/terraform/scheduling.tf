@@ -46,12 +46,6 @@ resource "aws_scheduler_schedule" "task" {
   schedule_expression          = each.value.expression
   schedule_expression_timezone = "UTC"
 
-  # After creation `senso rollout` / `senso rollback` own the ENABLED/DISABLED state; without
-  # this the next `senso deploy` would silently undo a rollback.
-  lifecycle {
-    ignore_changes = [state]
-  }
-
   flexible_time_window {
     mode = "OFF"
   }

@@ -32,6 +32,7 @@ def render(
     *,
     json_output: bool,
     exit_on_failure: bool = True,
+    emit: bool = True,
 ) -> dict[str, Any]:
     summary = trigger_service.batch_summary(db, org_id, day, orchestrator="inngest")
     data = {
@@ -45,7 +46,9 @@ def render(
         "cause": outcome.cause,
         "batch": summary.__dict__ if summary and outcome.mode == "stand-in" else None,
     }
-    if json_output:
+    if not emit:
+        pass  # the caller prints it inside one JSON document (`--shadow --json`)
+    elif json_output:
         print_json(data)
     else:
         out.print(f"routed to {outcome.label} ({decision.reason})")
@@ -102,11 +105,12 @@ def run_inngest_side(
     json_output: bool,
     *,
     exit_on_failure: bool,
-) -> None:
+    emit: bool = True,
+) -> dict[str, Any]:
     app_state = state(ctx)
     org = OrgRepository(app_state.db).get(org_ref)
     outcome = run_on_inngest(app_state.db, app_state.loaded.settings, str(org.org_id), day)
-    render(
+    return render(
         app_state.db,
         outcome,
         decision,
@@ -114,4 +118,5 @@ def run_inngest_side(
         day,
         json_output=json_output,
         exit_on_failure=exit_on_failure,
+        emit=emit,
     )

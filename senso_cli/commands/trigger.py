@@ -21,8 +21,8 @@ from rich.table import Table
 from handlers.errors import InvalidInputError
 from handlers.repositories.orgs import OrgRepository
 from senso_cli.aws.timeparse import parse_since
-from senso_cli.commands import aws_views, inngest_views
-from senso_cli.commands.aws_views import print_batch, timeline_table
+from senso_cli.commands import aws_views, inngest_views, local_views
+from senso_cli.commands.aws_views import timeline_table
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.local.definition import load_definition
@@ -98,10 +98,23 @@ def trigger(
     if shadow and override is not None:
         raise InvalidInputError("--shadow runs both sides; it cannot be combined with --target")
     batch_day = _parse_day(day)
-    decision = inngest_views.route(ctx, org, override)
-    if decision is not None and (shadow or decision.target == "inngest"):
-        inngest_views.run_inngest_side(
-            ctx, org, decision, batch_day, json_output, exit_on_failure=not shadow
+    if shadow and json_output and _aws(ctx) is not None:
+        raise InvalidInputError("--shadow --json is for local runs", hint="drop --json on AWS")
+    decision = (
+        routing.Decision("inngest", "--shadow: both sides")
+        if shadow
+        else inngest_views.route(ctx, org, override)
+    )
+    shadow_data: dict[str, Any] | None = None
+    if shadow or decision.target == "inngest":
+        shadow_data = inngest_views.run_inngest_side(
+            ctx,
+            org,
+            decision,
+            batch_day,
+            json_output,
+            exit_on_failure=not shadow,
+            emit=not (shadow and json_output),
         )
         if not shadow:
             return
@@ -139,12 +152,19 @@ def trigger(
         if follow:
             with Live(console=out, refresh_per_second=8, transient=False) as live:
                 while thread.is_alive():
-                    live.update(_render_live(runtime, arn, result.org.org_id, batch_day))
+                    live.update(local_views.render_live(runtime, arn, result.org.org_id, batch_day))
                     time.sleep(0.15)
-                live.update(_render_live(runtime, arn, result.org.org_id, batch_day))
+                live.update(local_views.render_live(runtime, arn, result.org.org_id, batch_day))
             out.print()
         thread.join()
-    _finish(runtime, arn, result.org.org_id, batch_day, json_output)
+    local_views.finish(
+        runtime,
+        arn,
+        result.org.org_id,
+        batch_day,
+        json_output,
+        shadow=shadow_data if shadow else None,
+    )
 
 
 def _parse_day(day: str | None) -> date:
@@ -154,43 +174,6 @@ def _parse_day(day: str | None) -> date:
         return date.fromisoformat(day)
     except ValueError as exc:
         raise InvalidInputError(f"--day {day!r} is not a date", hint="use YYYY-MM-DD") from exc
-
-
-def _render_live(runtime: LocalRuntime, arn: str, org_id: Any, day: date) -> Table:
-    summary = service.batch_summary(runtime.db, org_id, day)
-    progress = (
-        {
-            "total_cells": summary.cells,
-            "completed_cells": summary.completed,
-            "failed_cells": summary.failed,
-        }
-        if summary
-        else None
-    )
-    return timeline_table(runtime.store.history(arn), progress)
-
-
-def _finish(runtime: LocalRuntime, arn: str, org_id: Any, day: date, json_output: bool) -> None:
-    record = runtime.store.get(arn)
-    summary = service.batch_summary(runtime.db, org_id, day)
-    if json_output:
-        print_json(
-            {
-                "execution_arn": arn,
-                "status": record["status"],
-                "error": record["error"],
-                "cause": record["cause"],
-                "batch": summary.__dict__ if summary else None,
-            }
-        )
-    else:
-        if summary is not None:
-            print_batch(summary)
-        out.print(f"execution {arn}: {record['status']}")
-        if record["status"] != "SUCCEEDED" and record["error"]:
-            err.print(f"error: {record['error']}: {record['cause'] or ''}")
-    if record["status"] not in ("SUCCEEDED", "RUNNING"):
-        raise typer.Exit(EXIT_FAILED)
 
 
 def status(

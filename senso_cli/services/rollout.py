@@ -222,6 +222,10 @@ class RolloutStatus:
     @property
     def stage(self) -> str:
         percent = self.state.percent
+        if not self.state.history:
+            # Routing's rule too (senso_cli.services.routing): with no rollout ever recorded,
+            # trigger and the dispatcher run the state machine.
+            return "no rollout recorded yet (orgs run on Step Functions until the first one)"
         if percent == 0:
             return "0% (all orgs on Inngest)"
         if percent == 100:

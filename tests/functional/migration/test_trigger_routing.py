@@ -82,3 +82,14 @@ def test_local_trigger_batch_rerun_starts_nothing_new(cli_env: Database, runner:
         "already_succeeded": 1,
         "failed": 0,
     }
+
+
+def test_shadow_json_is_one_document(cli_env: Database, runner: CliRunner) -> None:
+    runner.invoke(app, ["dev", "seed"])
+    result = runner.invoke(app, ["trigger", "--org", "demo", "--shadow", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == "SUCCEEDED"
+    assert data["shadow"]["inngest"]["status"] == "SUCCEEDED"
+    assert data["shadow"]["inngest"]["routing"] == "--shadow: both sides"
+    assert _orchestrators(cli_env) == ["inngest", "step_functions"]
