@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 _PATTERNS = [
     # key=value, "key": "value" and 'key': 'value', for every name a secret goes by.
@@ -33,10 +33,18 @@ def redact(text: str) -> str:
     return _PATTERNS[3].sub("sk-********", text)
 
 
+class LineStream(Protocol):
+    """Where log lines go: stderr in the container, a table for the local runtime."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class StepLogger:
     """A tiny JSON-lines logger bound to the ids of one step run."""
 
-    def __init__(self, stream: TextIO | None = None, **fields: Any) -> None:
+    def __init__(self, stream: LineStream | None = None, **fields: Any) -> None:
         self._stream = stream
         self._fields = {k: v for k, v in fields.items() if v is not None}
 
@@ -66,5 +74,5 @@ class StepLogger:
         self._emit("ERROR", message, extra)
 
 
-def get_logger(stream: TextIO | None = None, **fields: Any) -> StepLogger:
+def get_logger(stream: LineStream | None = None, **fields: Any) -> StepLogger:
     return StepLogger(stream, **fields)

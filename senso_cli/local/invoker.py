@@ -21,6 +21,8 @@ from handlers import envvars
 from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.errors import SensoError
+from handlers.logs import get_logger
+from senso_cli.local.steplogs import StepLogStream
 from senso_cli.sfn.ecs import ecs_container_contract, is_ecs_run_task
 from senso_cli.sfn.errors import StatesError
 from senso_cli.sfn.tasks import TaskInvocation, UnsupportedResourceInvoker
@@ -67,20 +69,38 @@ class EcsStepInvoker:
             return self._run_process(step, environment, invocation)
         try:
             payload = json.loads(environment.get(envvars.STEP_INPUT, "{}"))
-            return run_step(
+        except json.JSONDecodeError as exc:
+            raise StatesError("Senso.InvalidInput", f"step input is not JSON: {exc.msg}") from exc
+        execution_id = environment.get(envvars.EXECUTION_ID)
+        # The same JSON lines the container writes to CloudWatch, kept for `senso logs`.
+        log = get_logger(
+            StepLogStream(self._db, execution_id),
+            step=step,
+            execution_id=execution_id,
+            org_id=payload.get("org_id"),
+            batch_id=(payload.get("batch") or {}).get("batch_id"),
+        )
+        log.info("step started")
+
+        def beat() -> None:
+            invocation.heartbeat()
+            log.info("heartbeat")
+
+        matrix = step == "RunQuestionMatrixWithEvaluation"
+        try:
+            output = run_step(
                 step,
                 payload,
                 db=self._db,
-                execution_id=environment.get(envvars.EXECUTION_ID),
-                heartbeat=invocation.heartbeat,
-                services=self._services_once()
-                if step == "RunQuestionMatrixWithEvaluation"
-                else None,
+                execution_id=execution_id,
+                heartbeat=beat,
+                services=self._services_once() if matrix else None,
             )
         except SensoError as exc:
+            log.error("step failed", error=exc.error_name, cause=exc.message)
             raise StatesError(exc.error_name, exc.message) from exc
-        except json.JSONDecodeError as exc:
-            raise StatesError("Senso.InvalidInput", f"step input is not JSON: {exc.msg}") from exc
+        log.info("step succeeded", output=output)
+        return output
 
     def _run_process(
         self, step: str, environment: dict[str, str], invocation: TaskInvocation
@@ -99,6 +119,7 @@ class EcsStepInvoker:
             text=True,
         )
         last_error: dict[str, Any] = {}
+        sink = StepLogStream(self._db, environment.get(envvars.EXECUTION_ID))
 
         def read_stderr() -> None:
             assert proc.stderr is not None
@@ -107,6 +128,8 @@ class EcsStepInvoker:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     continue
+                if isinstance(record, dict) and "message" in record:
+                    sink.record(record)
                 if record.get("message") == "heartbeat":
                     invocation.heartbeat()
                 if "error" in record and "cause" in record:

@@ -218,6 +218,7 @@ def local_lines(
 ) -> Iterator[LogLine]:
     """The local runtime's history events as log lines, oldest first; followed by polling."""
     seen: set[tuple[str, int, int]] = set()
+    seen_logs: set[int] = set()
     tracker = StateTracker()
     window = since
     polls = 0
@@ -232,6 +233,7 @@ def local_lines(
                 (window,),
             ).fetchall()
         polls += 1
+        batch: list[LogLine] = []
         for row in rows:
             key = (row["execution_arn"], row["redrive_count"], row["event_id"])
             if key in seen:
@@ -254,8 +256,37 @@ def local_lines(
                 execution=row["execution_arn"],
             )
             if filters.matches(line):
-                yield line
+                batch.append(line)
             window = max(window, line.timestamp - overlap)
+        batch += [line for line in _step_log_lines(db, since, seen_logs) if filters.matches(line)]
+        # Interleave the state machine's events and the handlers' lines by time, as on AWS.
+        yield from sorted(batch, key=lambda line: line.timestamp)
         if not follow or (max_polls is not None and polls >= max_polls):
             return
         sleep(poll_interval)
+
+
+def _step_log_lines(db: Database, since: datetime, seen: set[int]) -> Iterator[LogLine]:
+    """The handlers' own JSON log lines the local runtime stored (CloudWatch's twin)."""
+    last = max(seen) if seen else 0
+    with db.connect() as conn:
+        rows = conn.execute(
+            """SELECT log_id, execution_arn, timestamp, level, step, org_id, batch_id, message,
+                      fields
+               FROM step_logs WHERE timestamp >= %s AND log_id > %s ORDER BY log_id""",
+            (since, last),
+        ).fetchall()
+    for row in rows:
+        seen.add(row["log_id"])
+        yield LogLine(
+            timestamp=row["timestamp"].astimezone(UTC),
+            source="handler",
+            level=row["level"],
+            message=row["message"],
+            event_id=f"log.{row['log_id']}",
+            step=row["step"],
+            org_id=row["org_id"],
+            execution=row["execution_arn"],
+            batch_id=row["batch_id"],
+            fields=row["fields"] or {},
+        )

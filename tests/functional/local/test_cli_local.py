@@ -110,3 +110,21 @@ def test_run_definition_rejects_a_file_that_is_not_json(tmp_path: Path, runner: 
     (tmp_path / "bad.json").write_text("StartAt: nope")
     result = runner.invoke(app, ["run-definition", str(tmp_path / "bad.json")])
     assert result.exit_code == 2 and "is not JSON" in result.output
+
+
+def test_logs_show_the_handlers_lines_beside_the_history(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    _seed(runner)
+    runner.invoke(app, ["trigger", "--org", "demo"])
+    result = runner.invoke(
+        app, ["logs", "--since", "10m", "--step", "TrackUsage", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    handler = [line for line in lines if line["source"] == "handler"]
+    assert [line["message"] for line in handler] == ["step started", "step succeeded"]
+    assert handler[1]["fields"]["output"]["charged_cells"] == 120
+    assert any(line["source"] == "state_machine" for line in lines)
+    stamps = [line["timestamp"] for line in lines]
+    assert stamps == sorted(stamps)
