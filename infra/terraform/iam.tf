@@ -75,7 +75,8 @@ resource "aws_iam_role" "state_machine" {
   assume_role_policy = data.aws_iam_policy_document.states_trust.json
 }
 
-data "aws_iam_policy_document" "state_machine" {
+# Starting the step-handler task: the state machine and the scheduler may do exactly this.
+data "aws_iam_policy_document" "run_step_handler_task" {
   statement {
     sid       = "RunTheStepHandlerTaskOnThisCluster"
     actions   = ["ecs:RunTask"]
@@ -109,6 +110,10 @@ data "aws_iam_policy_document" "state_machine" {
       values   = ["ecs-tasks.amazonaws.com"]
     }
   }
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  source_policy_documents = [data.aws_iam_policy_document.run_step_handler_task.json]
 
   dynamic "statement" {
     for_each = local.asl_uses_ecs_sync ? [1] : []
@@ -292,38 +297,7 @@ resource "aws_iam_role" "scheduler" {
 }
 
 data "aws_iam_policy_document" "scheduler" {
-  statement {
-    sid       = "RunTheStepHandlerTaskOnThisCluster"
-    actions   = ["ecs:RunTask"]
-    resources = [local.task_definition_family_arn]
-    condition {
-      test     = "ArnEquals"
-      variable = "ecs:cluster"
-      values   = [local.cluster_arn]
-    }
-  }
-
-  statement {
-    sid       = "TagTheTasksItStarts"
-    actions   = ["ecs:TagResource"]
-    resources = [local.cluster_tasks_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "ecs:CreateAction"
-      values   = ["RunTask"]
-    }
-  }
-
-  statement {
-    sid       = "PassOnlyTheTaskRoles"
-    actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.task.arn, aws_iam_role.task_execution.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.run_step_handler_task.json]
 }
 
 resource "aws_iam_role_policy" "scheduler" {
