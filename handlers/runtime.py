@@ -19,8 +19,10 @@ from handlers.evaluation import (
     NameVariationGenerator,
     build_evaluator_components,
 )
+from handlers.evaluation.limited_client import RateLimitedOpenAI
 from handlers.providers.build import build_registry
 from handlers.providers.config import ProvidersConfig
+from handlers.providers.ratelimit import RateLimiter
 from handlers.providers.registry import ProviderRegistry
 from handlers.settings import Settings
 
@@ -53,6 +55,7 @@ def build_services(
     settings: Settings, *, registry: ProviderRegistry | None = None
 ) -> WorkflowServices:
     config = providers_config(settings)
+    registry = registry or build_registry(config, simulated_seed=settings.simulated_seed)
     llm_client: Any | None = None
     if settings.evaluator == "llm" and config.openai.api_key is None:
         raise InvalidInputError(
@@ -61,14 +64,28 @@ def build_services(
     if config.openai.api_key is not None and settings.evaluator != "deterministic":
         import openai
 
-        llm_client = openai.OpenAI(
-            api_key=config.openai.api_key.get_secret_value(), base_url=config.openai.base_url
+        llm_client = RateLimitedOpenAI(
+            openai.OpenAI(
+                api_key=config.openai.api_key.get_secret_value(), base_url=config.openai.base_url
+            ),
+            evaluator_limiter(registry, config),
         )
     generator, verifier, extractor = build_evaluator_components(llm_client, None)
     return WorkflowServices(
-        registry=registry or build_registry(config, simulated_seed=settings.simulated_seed),
+        registry=registry,
         generator=generator,
         verifier=verifier,
         extractor=extractor,
         concurrency=settings.matrix_concurrency,
     )
+
+
+def evaluator_limiter(registry: ProviderRegistry, config: ProvidersConfig) -> RateLimiter:
+    """The OpenAI provider's own limiter when the matrix uses OpenAI (one budget for answers
+    and evaluation), else one built from the same settings."""
+    provider = registry.providers().get("openai")
+    limiter = getattr(provider, "limiter", None)
+    if isinstance(limiter, RateLimiter):
+        return limiter
+    rate = config.openai.rate_limit
+    return RateLimiter(rpm=rate.rpm, tpm=rate.tpm, max_concurrency=rate.max_concurrency)
