@@ -15,13 +15,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from senso_cli.sfn import paths, payload
+from senso_cli.sfn import payload
 from senso_cli.sfn.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     ITEM_READER_FAILED,
     RUNTIME,
-    PathNotFoundError,
-    PathSyntaxError,
     StatesError,
 )
 from senso_cli.sfn.events import Cursor
@@ -77,7 +75,7 @@ def run_map(
 ) -> list[Any]:
     if "ItemReader" in state:
         raise StatesError(ITEM_READER_FAILED, "ItemReader is not supported by this interpreter.")
-    items = _select(effective, state.get("ItemsPath", "$"), context, "ItemsPath")
+    items = payload.select_path(effective, state.get("ItemsPath", "$"), context, "ItemsPath")
     if not isinstance(items, list):
         raise StatesError(
             RUNTIME, f"Invalid path in ItemsPath: it must select an array, not {items!r:.100}"
@@ -201,18 +199,11 @@ def _state_error(error: StatesError, tolerance: Tolerance | None) -> StatesError
     return StatesError(error.error, error.cause, from_branch=True)
 
 
-def _select(data: Any, path: Any, context: Any, field: str) -> Any:
-    try:
-        return paths.get(data, path, context=context)
-    except (PathNotFoundError, PathSyntaxError) as exc:
-        raise StatesError(RUNTIME, f"Invalid path {path!r} in {field}: {exc}") from None
-
-
 def _count(state: Mapping[str, Any], field: str, effective: Any, context: Any) -> float | None:
     if field in state:
         value = state[field]
     elif f"{field}Path" in state:
-        value = _select(effective, state[f"{field}Path"], context, f"{field}Path")
+        value = payload.select_path(effective, state[f"{field}Path"], context, f"{field}Path")
     else:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

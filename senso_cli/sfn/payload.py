@@ -40,6 +40,11 @@ def select_output(data: Any, output_path: Any, context: Any) -> Any:
 def _select(data: Any, path: Any, context: Any, field: str) -> Any:
     if path is None:
         return {}
+    return select_path(data, path, context, field)
+
+
+def select_path(data: Any, path: Any, context: Any, field: str) -> Any:
+    """The value `path` selects for the state's `field`, or States.Runtime naming both."""
     try:
         return paths.get(data, path, context=context)
     except (PathNotFoundError, PathSyntaxError) as exc:

@@ -181,14 +181,14 @@ class Executor:
         if "Seconds" in state:
             return float(state["Seconds"])
         if "SecondsPath" in state:
-            seconds = _lookup(effective, state["SecondsPath"], context, "SecondsPath")
+            seconds = payload.select_path(effective, state["SecondsPath"], context, "SecondsPath")
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
                 raise StatesError(RUNTIME, "SecondsPath must select a non-negative number")
             return float(seconds)
         text = (
             state["Timestamp"]
             if "Timestamp" in state
-            else _lookup(effective, state["TimestampPath"], context, "TimestampPath")
+            else payload.select_path(effective, state["TimestampPath"], context, "TimestampPath")
         )
         moment = choice.parse_timestamp(text)
         if moment is None:
@@ -318,13 +318,6 @@ def _result_text(result: Any) -> str:
         raise StatesError(RUNTIME, f"The task result is not JSON: {result!r:.200}") from None
 
 
-def _lookup(data: Any, path: Any, context: Any, field: str) -> Any:
-    try:
-        return paths.get(data, path, context=context)
-    except (PathNotFoundError, PathSyntaxError) as exc:
-        raise StatesError(RUNTIME, f"Invalid path {path!r} in {field}: {exc}") from None
-
-
 def _limit(state: Mapping[str, Any], field: str, effective: Any, context: Any) -> float | None:
     """TimeoutSeconds/HeartbeatSeconds, or the number their ...Path selects.
 
@@ -334,7 +327,7 @@ def _limit(state: Mapping[str, Any], field: str, effective: Any, context: Any) -
     if field in state:
         value = state[field]
     elif f"{field}Path" in state:
-        value = _lookup(effective, state[f"{field}Path"], context, f"{field}Path")
+        value = payload.select_path(effective, state[f"{field}Path"], context, f"{field}Path")
     else:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
