@@ -173,9 +173,6 @@ def trigger_aws(
     on_item: Callable[[BatchItem], None] | None = None,
 ) -> BatchReport:
     """StartExecution for every org, `concurrency` calls in flight; never raises per org."""
-    if concurrency < 1:
-        raise InvalidInputError("--concurrency must be at least 1")
-
     def one(ref: str) -> BatchItem:
         try:
             org: ResolvedOrg = resolve_org(db, ref)
@@ -197,9 +194,6 @@ def trigger_local(
     on_item: Callable[[BatchItem], None] | None = None,
 ) -> BatchReport:
     """Start each org on the local runtime and run the started ones, `concurrency` at once."""
-    if concurrency < 1:
-        raise InvalidInputError("--concurrency must be at least 1")
-
     def one(ref: str) -> BatchItem:
         try:
             result = start_local(
@@ -230,6 +224,8 @@ def _run_all(
     on_item: Callable[[BatchItem], None] | None,
 ) -> BatchReport:
     """Run `one` over the refs in a pool; report in input order, progress in finish order."""
+    if concurrency < 1:
+        raise InvalidInputError("--concurrency must be at least 1")
     ordered = list(refs)
     items: list[BatchItem | None] = [None] * len(ordered)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=name) as pool:
