@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from senso_cli.sfn import paths
+from senso_cli.sfn import causes, paths
 from senso_cli.sfn.errors import RUNTIME, PathNotFoundError, PathSyntaxError, StatesError
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
@@ -112,22 +112,27 @@ def operator_of(rule: Mapping[str, Any]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def matches(rule: Mapping[str, Any], data: Any, context: Any) -> bool:
+def matches(
+    rule: Mapping[str, Any],
+    data: Any,
+    context: Any,
+    variables: Mapping[str, Any] | None = None,
+) -> bool:
     """Whether the choice rule (a boolean expression) holds for the state's input."""
     if "And" in rule:
-        return all(matches(sub, data, context) for sub in rule["And"])
+        return all(matches(sub, data, context, variables) for sub in rule["And"])
     if "Or" in rule:
-        return any(matches(sub, data, context) for sub in rule["Or"])
+        return any(matches(sub, data, context, variables) for sub in rule["Or"])
     if "Not" in rule:
-        return not matches(rule["Not"], data, context)
+        return not matches(rule["Not"], data, context, variables)
     operator = operator_of(rule)
     variable = rule.get("Variable")
     if operator is None or not isinstance(variable, str):
         raise StatesError(RUNTIME, f"Invalid choice rule: {dict(rule)!r}")
     expected = rule[operator]
     if operator == "IsPresent":
-        return paths.exists(data, variable, context=context) == bool(expected)
-    value = _lookup(data, variable, context, "Variable")
+        return paths.exists(data, variable, context=context, variables=variables) == bool(expected)
+    value = _lookup(data, variable, context, variables)
     if operator in _TYPE_TESTS:
         return _TYPE_TESTS[operator](value) == bool(expected)
     if operator == "StringMatches":
@@ -136,21 +141,15 @@ def matches(rule: Mapping[str, Any], data: Any, context: Any) -> bool:
         )
     name = operator
     if name.endswith("Path"):
-        expected = _lookup(data, expected, context, operator)
+        expected = _lookup(data, expected, context, variables)
         name = name[: -len("Path")]
     kind = next(kind for kind in _KINDS if name.startswith(kind))
     order = _compare(kind, value, expected)
     return order is not None and _ORDERINGS[name[len(kind) :]](order)
 
 
-def _lookup(data: Any, path: Any, context: Any, field: str) -> Any:
-    if not isinstance(path, str):
-        raise StatesError(RUNTIME, f"Invalid path {path!r} in the choice rule's {field}")
+def _lookup(data: Any, path: Any, context: Any, variables: Mapping[str, Any] | None) -> Any:
     try:
-        return paths.get(data, path, context=context)
+        return paths.get(data, path, context=context, variables=variables)
     except (PathNotFoundError, PathSyntaxError):
-        raise StatesError(
-            RUNTIME,
-            f"Invalid path {path!r}: "
-            "The choice state's condition path references an invalid value.",
-        ) from None
+        raise StatesError(RUNTIME, causes.choice_path_invalid(str(path))) from None

@@ -23,6 +23,8 @@ would report at that place (``States.ParameterPathFailure``, ``States.Runtime``.
 
 from __future__ import annotations
 
+from senso_cli.sfn import causes
+
 ALL = "States.ALL"
 BRANCH_FAILED = "States.BranchFailed"
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
@@ -33,6 +35,7 @@ ITEM_READER_FAILED = "States.ItemReaderFailed"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
 PERMISSIONS = "States.Permissions"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
 RESULT_WRITER_FAILED = "States.ResultWriterFailed"
 RUNTIME = "States.Runtime"
@@ -42,6 +45,7 @@ TIMEOUT = "States.Timeout"
 # The developer guide ("Handling errors in Step Functions workflows"): States.Runtime is never
 # retried or caught, and States.DataLimitExceeded is terminal for the States.ALL wildcard.
 UNCATCHABLE = frozenset({RUNTIME})
+LOCATED_ERRORS = frozenset({RUNTIME, QUERY_EVALUATION_ERROR})
 TERMINAL_FOR_WILDCARDS = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
 
@@ -57,11 +61,31 @@ class StatesError(SfnError):
     name still propagates (which is what AWS reports for the failed state).
     """
 
-    def __init__(self, error: str, cause: str | None = None, *, from_branch: bool = False) -> None:
+    def __init__(
+        self,
+        error: str,
+        cause: str | None = None,
+        *,
+        from_branch: bool = False,
+        located: bool = False,
+    ) -> None:
         super().__init__(f"{error}: {cause}" if cause else error)
         self.error = error
         self.cause = cause
         self.from_branch = from_branch
+        # Whether ``cause`` already names the state it happened in (see ``causes.located``).
+        self.located = located
+
+    def at_state(self, state: str, entered_event_id: int) -> StatesError:
+        """This error with the service's "An error occurred while executing the state..." prefix.
+
+        AWS prefixes the causes of the runtime's own errors (States.Runtime and
+        States.QueryEvaluationError) this way, once, at the state where they happen.
+        """
+        if self.located or self.error not in LOCATED_ERRORS:
+            return self
+        cause = causes.located(state, entered_event_id, self.cause or "")
+        return StatesError(self.error, cause, from_branch=self.from_branch, located=True)
 
     def as_output(self) -> dict[str, str]:
         """The error object a catcher's ResultPath receives: ``{"Error", "Cause"}``."""
@@ -84,7 +108,14 @@ class PathSyntaxError(SfnError):
 
 
 class PathNotFoundError(SfnError):
-    """A definite JSONPath that selects nothing, or a path that cannot be written to."""
+    """A definite JSONPath that selects nothing, or a path that cannot be written to.
+
+    The message is the reason as AWS words it; ``path`` and ``data`` are set by callers that
+    know which path failed on which value (an intrinsic function's argument, for one).
+    """
+
+    path: str | None = None
+    data: object = None
 
 
 class MockConfigError(SfnError):

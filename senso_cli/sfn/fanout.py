@@ -12,13 +12,14 @@ failure holds its ``{"Error", "Cause"}`` object.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from senso_cli.sfn import payload
+from senso_cli.sfn import causes, jsonata, payload
 from senso_cli.sfn.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     ITEM_READER_FAILED,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     StatesError,
 )
@@ -26,6 +27,7 @@ from senso_cli.sfn.events import Cursor
 from senso_cli.sfn.scope import Cancelled, Scope, StateFailed
 
 if TYPE_CHECKING:
+    from senso_cli.sfn.stateio import StateEnv
     from senso_cli.sfn.states import Executor
 
 # An inline Map runs at most 40 iterations at once on AWS, whatever MaxConcurrency says.
@@ -36,24 +38,24 @@ Tolerance = Callable[[int], bool]
 
 
 def run_parallel(
-    executor: Executor,
-    name: str,
-    state: Mapping[str, Any],
-    effective: Any,
-    context: dict[str, Any],
-    scope: Scope,
-    cursor: Cursor,
+    executor: Executor, env: StateEnv, effective: Any, scope: Scope, cursor: Cursor
 ) -> list[Any]:
+    state = env.state
     branch_input = effective
-    if "Parameters" in state:
-        branch_input = payload.resolve_template(
-            state["Parameters"], effective, context, executor.rng
-        )
+    field = "Arguments" if env.jsonata else "Parameters"
+    if field in state:
+        branch_input = env.template(field, effective)
     branches = state["Branches"]
     executor.history.emit(cursor, "ParallelStateStarted")
 
     def run_branch(index: int, branch_scope: Scope, branch_cursor: Cursor) -> Any:
-        return executor.run_machine(branches[index], branch_input, branch_scope, branch_cursor)
+        return executor.run_machine(
+            branches[index],
+            branch_input,
+            branch_scope,
+            branch_cursor,
+            variables=env.variables.nested(),
+        )
 
     try:
         results = _fan_out(len(branches), run_branch, len(branches), None, scope, cursor)
@@ -65,37 +67,23 @@ def run_parallel(
 
 
 def run_map(
-    executor: Executor,
-    name: str,
-    state: Mapping[str, Any],
-    effective: Any,
-    context: dict[str, Any],
-    scope: Scope,
-    cursor: Cursor,
+    executor: Executor, env: StateEnv, effective: Any, scope: Scope, cursor: Cursor
 ) -> list[Any]:
+    state, name = env.state, env.name
     if "ItemReader" in state:
         raise StatesError(ITEM_READER_FAILED, "ItemReader is not supported by this interpreter.")
-    items = payload.select_path(effective, state.get("ItemsPath", "$"), context, "ItemsPath")
-    if not isinstance(items, list):
-        raise StatesError(
-            RUNTIME, f"Invalid path in ItemsPath: it must select an array, not {items!r:.100}"
-        )
-    selector = state.get("ItemSelector", state.get("Parameters"))
+    items = _items(env, effective)
+    selector_field = "ItemSelector" if "ItemSelector" in state else "Parameters"
     inputs = items
-    if selector is not None:
+    if selector_field in state:
         inputs = [
-            payload.resolve_template(
-                selector,
-                effective,
-                {**context, "Map": {"Item": {"Index": index, "Value": item}}},
-                executor.rng,
-            )
+            _select_item(env, selector_field, effective, index, item)
             for index, item in enumerate(items)
         ]
     processor = state.get("ItemProcessor", state.get("Iterator"))
-    limit = int(_count(state, "MaxConcurrency", effective, context) or 0)
+    limit = int(_count(env, "MaxConcurrency", effective, integer=True) or 0)
     limit = min(limit or MAX_INLINE_CONCURRENCY, MAX_INLINE_CONCURRENCY)
-    tolerance = _tolerance(state, effective, context, len(items))
+    tolerance = _tolerance(env, effective, len(items))
     executor.history.emit(
         cursor, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)}
     )
@@ -108,7 +96,11 @@ def run_map(
         )
         try:
             output = executor.run_machine(
-                processor, inputs[index], iteration_scope, iteration_cursor
+                processor,
+                inputs[index],
+                iteration_scope,
+                iteration_cursor,
+                variables=env.variables.nested(),
             )
         except StateFailed:
             history.emit(
@@ -193,29 +185,71 @@ def _fan_out(
 def _state_error(error: StatesError, tolerance: Tolerance | None) -> StatesError:
     if tolerance is not None:
         return StatesError(
-            EXCEED_TOLERATED_FAILURE_THRESHOLD,
-            "The number of failed items exceeded the tolerated failure threshold.",
+            EXCEED_TOLERATED_FAILURE_THRESHOLD, causes.tolerated_threshold_exceeded()
         )
-    return StatesError(error.error, error.cause, from_branch=True)
+    return StatesError(error.error, error.cause, from_branch=True, located=error.located)
 
 
-def _count(state: Mapping[str, Any], field: str, effective: Any, context: Any) -> float | None:
+def _items(env: StateEnv, effective: Any) -> list[Any]:
+    if env.jsonata:
+        items = env.state.get("Items", "{% $states.input %}")
+        if jsonata.is_expression(items):
+            expression = jsonata.body(items)
+            items = env.expression(items, "Items")
+            if not isinstance(items, list):
+                raise StatesError(
+                    QUERY_EVALUATION_ERROR,
+                    causes.jsonata_unexpected_type(expression, "Items", "array", items),
+                )
+        else:
+            items = env.expression(items, "Items")
+    else:
+        path = env.state.get("ItemsPath", "$")
+        items = payload.select_path(effective, path, env.context, env.variables.view())
+    if not isinstance(items, list):
+        raise StatesError(RUNTIME, causes.items_not_array(items))
+    return items
+
+
+def _select_item(env: StateEnv, field: str, effective: Any, index: int, item: Any) -> Any:
+    """ItemSelector for one item: only here does the context object have ``Map.Item``."""
+    outer = env.context
+    env.context = {**outer, "Map": {"Item": {"Index": index, "Value": item}}}
+    try:
+        return env.template(field, effective)
+    finally:
+        env.context = outer
+
+
+def _count(env: StateEnv, field: str, effective: Any, *, integer: bool) -> float | None:
+    state = env.state
     if field in state:
         value = state[field]
+        if env.jsonata and jsonata.is_expression(value):
+            value = env.expression(value, field)
     elif f"{field}Path" in state:
-        value = payload.select_path(effective, state[f"{field}Path"], context, f"{field}Path")
+        path = state[f"{field}Path"]
+        value = payload.select_path(effective, path, env.context, env.variables.view())
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (integer and value != int(value)):
+            word = causes.path_not_integer if integer else causes.path_not_float
+            raise StatesError(RUNTIME, word(f"{field}Path", value, path))
     else:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise StatesError(RUNTIME, f"{field} must be a number, got {value!r}")
+    if field == "ToleratedFailureCount" and value < 0:
+        raise StatesError(RUNTIME, causes.tolerated_count_negative())
+    if field == "ToleratedFailurePercentage" and not 0 <= value <= 100:
+        raise StatesError(RUNTIME, causes.tolerated_percentage_range())
+    if value < 0:
         raise StatesError(RUNTIME, f"{field} must be a non-negative number, got {value!r}")
     return value
 
 
-def _tolerance(
-    state: Mapping[str, Any], effective: Any, context: Any, total: int
-) -> Tolerance | None:
-    count = _count(state, "ToleratedFailureCount", effective, context)
-    percentage = _count(state, "ToleratedFailurePercentage", effective, context)
+def _tolerance(env: StateEnv, effective: Any, total: int) -> Tolerance | None:
+    count = _count(env, "ToleratedFailureCount", effective, integer=True)
+    percentage = _count(env, "ToleratedFailurePercentage", effective, integer=False)
     if count is None and percentage is None:
         return None
 

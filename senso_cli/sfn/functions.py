@@ -12,11 +12,13 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from senso_cli.sfn import causes
 from senso_cli.sfn.errors import INTRINSIC_FAILURE, StatesError
 
 # The developer guide caps the string arguments of these functions and ArrayRange's length.
@@ -25,7 +27,7 @@ MAX_RANGE_LENGTH = 1_000
 
 
 def fail(function: str, message: str) -> StatesError:
-    return StatesError(INTRINSIC_FAILURE, f"{function}: {message}")
+    return StatesError(INTRINSIC_FAILURE, causes.intrinsic(function, message))
 
 
 def to_json(value: Any) -> str:
@@ -36,6 +38,14 @@ def _integer(function: str, value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise fail(function, f"{what} must be an integer, got {to_json(value)}")
     return int(value)
+
+
+def _rounded(function: str, value: Any, what: str) -> int:
+    """A number rounded as the service rounds MathAdd/MathRandom arguments (Java's Math.round:
+    halves go up, so 1.5 -> 2 and -1.5 -> -1) instead of failing on a fraction."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise fail(function, f"{what} must be a number, got {to_json(value)}")
+    return value if isinstance(value, int) else math.floor(value + 0.5)
 
 
 def _array(function: str, value: Any) -> list[Any]:
@@ -69,6 +79,8 @@ def same_json(left: Any, right: Any) -> bool:
 
 def _string_to_json(rng: random.Random, value: Any) -> Any:
     text = _string("States.StringToJson", value)
+    if not text.strip():
+        return None  # the service answers null for an empty or blank string
     try:
         return json.loads(text)
     except ValueError as exc:
@@ -76,6 +88,22 @@ def _string_to_json(rng: random.Random, value: Any) -> Any:
 
 
 def _json_to_string(rng: random.Random, value: Any) -> str:
+    return to_json(value)
+
+
+def format_value(value: Any, nested: bool = False) -> str:
+    """A States.Format argument as the service renders it: strings as they are, objects and
+    arrays the way Java prints maps and lists (``{a=1, b=[x, y]}``), not as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={format_value(v, True)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v, True) for v in value) + "]"
     return to_json(value)
 
 
@@ -169,17 +197,17 @@ def _json_merge(rng: random.Random, left: Any, right: Any, deep: Any) -> dict[st
 
 
 def _math_random(rng: random.Random, start: Any, end: Any, seed: Any = None) -> int:
-    low = _integer("States.MathRandom", start, "the start")
-    high = _integer("States.MathRandom", end, "the end")
+    low = _rounded("States.MathRandom", start, "the start")
+    high = _rounded("States.MathRandom", end, "the end")
     if high <= low:
         raise fail("States.MathRandom", "the end must be greater than the start")
-    source = rng if seed is None else random.Random(_integer("States.MathRandom", seed, "the seed"))  # noqa: S311
+    source = rng if seed is None else random.Random(_rounded("States.MathRandom", seed, "the seed"))  # noqa: S311
     # The developer guide: start is inclusive, end is exclusive.
     return source.randrange(low, high)
 
 
 def _math_add(rng: random.Random, left: Any, right: Any) -> int:
-    return _integer("States.MathAdd", left, "the first value") + _integer(
+    return _rounded("States.MathAdd", left, "the first value") + _rounded(
         "States.MathAdd", right, "the second value"
     )
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from senso_cli.sfn import validate
+from senso_cli.sfn import causes, validate
 from senso_cli.sfn.errors import TIMEOUT
 from senso_cli.sfn.events import Cursor, History, HistoryEvent, payload_details
 from senso_cli.sfn.scope import Cancelled, Scope, StateFailed
@@ -122,6 +122,7 @@ class Interpreter:
             sleep=self._sleep,
             rng=self._random,
             clock=self._clock,
+            language=self.definition.get("QueryLanguage", "JSONPath"),
         )
         if redrive_count > 0:
             redriven = {"redriveCount": redrive_count}
@@ -192,7 +193,7 @@ class Interpreter:
         if aborted:
             history.close(cursor, "ExecutionAborted", "executionAbortedEventDetails", {})
             return ExecutionResult("ABORTED", None, None, None, None, None)
-        cause = "The execution exceeded the state machine's TimeoutSeconds."
+        cause = causes.execution_timed_out()
         timed_out = {"error": TIMEOUT, "cause": cause}
         history.close(cursor, "ExecutionTimedOut", "executionTimedOutEventDetails", timed_out)
         return ExecutionResult("TIMED_OUT", None, TIMEOUT, cause, None, None)

@@ -2,9 +2,11 @@
 
 An intrinsic call appears as the value of a ``.$`` field in a payload template, or in
 ``ErrorPath``/``CausePath`` of a Fail state. Arguments are string literals in single quotes,
-numbers, ``true``/``false``/``null``, JSONPaths (``$.x``, ``$$.Execution.Id``) or nested calls.
-Inside a string literal a backslash escapes ``'``, ``{``, ``}`` and ``\\``; an escaped brace is a
-literal brace in a ``States.Format`` template instead of a placeholder.
+numbers, ``true``/``false``/``null``, JSONPaths (``$.x``, ``$$.Execution.Id``, ``$var``) or nested
+calls. Inside a string literal a backslash escapes ``'``, ``{``, ``}`` and ``\\`` and nothing else:
+the specification reserves those four, and the service rejects the definition for any other
+escape (``\"`` included). An escaped brace is a literal brace in a ``States.Format`` template
+instead of a placeholder.
 
 Every runtime failure raises ``StatesError("States.IntrinsicFailure", ...)`` as the Amazon
 States Language specification names it; syntax errors raise ``PathSyntaxError``.
@@ -15,12 +17,13 @@ from __future__ import annotations
 import functools
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from senso_cli.sfn import paths
-from senso_cli.sfn.errors import INTRINSIC_FAILURE, PathNotFoundError, PathSyntaxError, StatesError
-from senso_cli.sfn.functions import ARITY, FUNCTIONS, fail, to_json
+from senso_cli.sfn.errors import PathNotFoundError, PathSyntaxError
+from senso_cli.sfn.functions import ARITY, FUNCTIONS, fail, format_value
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,11 @@ class _Parser:
         parts = [""]
         while self.pos < len(self.text):
             char = self.text[self.pos]
-            if char == "\\" and self.pos + 1 < len(self.text):
-                parts[-1] += self.text[self.pos + 1]
+            if char == "\\":
+                escaped = self.text[self.pos + 1 : self.pos + 2]
+                if escaped not in ("'", "{", "}", "\\"):
+                    raise self.fail(f"invalid escape sequence '\\{escaped}' in a string literal")
+                parts[-1] += escaped
                 self.pos += 2
             elif char == "'":
                 self.pos += 1
@@ -166,30 +172,41 @@ class _Parser:
             raise self.fail("expected a string, number, path or call") from None
 
 
-def evaluate(text: str, data: Any, context: Any, rng: random.Random) -> Any:
-    """Evaluate the intrinsic call ``text`` against the state's data and context object."""
-    return _eval(parse(text), data, context, rng)
+Variables = Mapping[str, Any] | None
 
 
-def _eval(node: Arg, data: Any, context: Any, rng: random.Random) -> Any:
+def evaluate(
+    text: str, data: Any, context: Any, rng: random.Random, variables: Variables = None
+) -> Any:
+    """Evaluate the intrinsic call ``text`` against the state's data, context and variables.
+
+    A path argument that selects nothing raises ``PathNotFoundError`` with ``path`` and ``data``
+    set, for the caller to word as the service does for the field it was evaluating.
+    """
+    return _eval(parse(text), data, context, rng, variables)
+
+
+def _eval(node: Arg, data: Any, context: Any, rng: random.Random, variables: Variables) -> Any:
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, PathArg):
         try:
-            return paths.get(data, node.path, context=context)
+            return paths.get(data, node.path, context=context, variables=variables)
         except PathNotFoundError as exc:
-            raise StatesError(INTRINSIC_FAILURE, str(exc)) from None
+            exc.path = node.path
+            exc.data = context if node.path.startswith("$$") else data
+            raise
     if node.name == "States.Format":
-        return _format(node, data, context, rng)
+        return _format(node, data, context, rng, variables)
     low, high = ARITY[node.name]
     if not low <= len(node.args) <= high:
         expected = str(low) if low == high else f"{low} to {high}"
         raise fail(node.name, f"takes {expected} arguments, {len(node.args)} given")
-    args = [_eval(arg, data, context, rng) for arg in node.args]
+    args = [_eval(arg, data, context, rng, variables) for arg in node.args]
     return FUNCTIONS[node.name](rng, *args)
 
 
-def _format(node: Call, data: Any, context: Any, rng: random.Random) -> str:
+def _format(node: Call, data: Any, context: Any, rng: random.Random, variables: Variables) -> str:
     if (
         not node.args
         or not isinstance(node.args[0], Literal)
@@ -197,7 +214,7 @@ def _format(node: Call, data: Any, context: Any, rng: random.Random) -> str:
     ):
         raise fail("States.Format", "the first argument must be a string literal template")
     parts = node.args[0].template_parts
-    values = [_eval(arg, data, context, rng) for arg in node.args[1:]]
+    values = [_eval(arg, data, context, rng, variables) for arg in node.args[1:]]
     if len(values) != len(parts) - 1:
         raise fail(
             "States.Format",
@@ -205,6 +222,6 @@ def _format(node: Call, data: Any, context: Any, rng: random.Random) -> str:
         )
     pieces = [parts[0]]
     for value, part in zip(values, parts[1:], strict=True):
-        pieces.append(value if isinstance(value, str) else to_json(value))
+        pieces.append(format_value(value))
         pieces.append(part)
     return "".join(pieces)

@@ -1,8 +1,9 @@
 """The JSONPath subset the Amazon States Language uses, and writing through reference paths.
 
 Supported syntax: ``$`` (root), ``.name`` and ``['name']`` (member), ``[0]`` / ``[-1]`` (index),
-``[*]`` / ``.*`` (wildcard), ``[1:3]`` (slice) and ``..name`` (recursive descent). ``$$`` selects
-from the context object instead of the state's input.
+``[*]`` / ``.*`` (wildcard), ``[1:3]`` (slice), ``..name`` (recursive descent) and ``[?(...)]``
+(filter, see ``filters``). ``$$`` selects from the context object instead of the state's input,
+and ``$name`` from the workflow variable ``name``.
 
 A *definite* path (members and indexes only, what the spec calls a Reference Path) selects one
 value and fails when it is missing; any other path selects a list of every match, possibly
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from senso_cli.sfn import causes, filters
 from senso_cli.sfn.errors import PathNotFoundError, PathSyntaxError
 
 
@@ -48,7 +50,12 @@ class Descend:
     name: str | None
 
 
-Step = Member | Index | Wildcard | Slice | Descend
+@dataclass(frozen=True)
+class Filter:
+    expr: filters.Expr
+
+
+Step = Member | Index | Wildcard | Slice | Descend | Filter
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Path:
     text: str
     context: bool  # True for ``$$`` paths, which read the context object
     steps: tuple[Step, ...]
+    variable: str | None = None  # ``$name...`` paths read the workflow variable ``name``
 
     @property
     def definite(self) -> bool:
@@ -68,6 +76,7 @@ _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
 _SLICE = re.compile(r"\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]")
 _QUOTED = re.compile(r"""\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\]""")
 _STAR = re.compile(r"\[\s*\*\s*\]")
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def is_path(value: object) -> bool:
@@ -82,10 +91,37 @@ def parse(text: str) -> Path:
         raise PathSyntaxError(f"a path must start with '$': {text!r}")
     context = text.startswith("$$")
     pos = 2 if context else 1
+    variable = None
+    if not context and (named := _VARIABLE.match(text)):
+        variable, pos = named.group(1), named.end()
     steps: list[Step] = []
     while pos < len(text):
         pos = _parse_step(text, pos, steps)
-    return Path(text, context, tuple(steps))
+    return Path(text, context, tuple(steps), variable)
+
+
+def _filter_end(text: str, pos: int) -> int:
+    """The index just past the ``)]`` closing the filter that starts at ``pos`` (``[?(``)."""
+    depth, quote, index = 0, "", pos + 2
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                rest = text[index + 1 :].lstrip()
+                if rest.startswith("]"):
+                    return len(text) - len(rest) + 1
+        index += 1
+    raise PathSyntaxError(f"unterminated filter at {pos} in {text!r}")
 
 
 def _parse_step(text: str, pos: int, steps: list[Step]) -> int:
@@ -107,6 +143,11 @@ def _parse_step(text: str, pos: int, steps: list[Step]) -> int:
             raise PathSyntaxError(f"expected a name after '.' at {pos} in {text!r}")
         steps.append(Member(name.group()))
         return name.end()
+    if text.startswith("[?(", pos):
+        end = _filter_end(text, pos)
+        inside = text[pos + 2 : end].rstrip()[:-1].rstrip()  # drop "[?" and "]"
+        steps.append(Filter(filters.parse(inside[1:-1])))  # drop the outer "(...)"
+        return end
     if text.startswith("[", pos):
         if match := _INDEX.match(text, pos):
             steps.append(Index(int(match.group(1))))
@@ -124,32 +165,83 @@ def _parse_step(text: str, pos: int, steps: list[Step]) -> int:
     raise PathSyntaxError(f"unexpected character {text[pos]!r} at {pos} in {text!r}")
 
 
-def get(data: Any, path: str | Path, *, context: Any = None) -> Any:
-    """The value ``path`` selects in ``data`` (or in ``context`` for a ``$$`` path).
+class VariableNotFoundError(PathNotFoundError):
+    """A ``$name`` path naming a variable that was never assigned in scope."""
 
-    Raises ``PathNotFoundError`` when a definite path selects nothing.
+
+def get(
+    data: Any,
+    path: str | Path,
+    *,
+    context: Any = None,
+    variables: Mapping[str, Any] | None = None,
+) -> Any:
+    """The value ``path`` selects in ``data`` (``context`` for ``$$``, a variable for ``$name``).
+
+    Raises ``PathNotFoundError`` when a definite path selects nothing; its message is the reason
+    AWS gives ("No results for path: $['a']['b']", "Missing property in path $['a']").
     """
     parsed = parse(path) if isinstance(path, str) else path
-    root = context if parsed.context else data
+    if parsed.variable is not None:
+        if variables is None or parsed.variable not in variables:
+            raise VariableNotFoundError(causes.variable_not_found(parsed.variable))
+        root = variables[parsed.variable]
+    else:
+        root = context if parsed.context else data
     nodes = [root]
-    for step in parsed.steps:
-        nodes = _apply(step, nodes)
+    for index, step in enumerate(parsed.steps):
+        nodes = _apply(step, nodes, root)
         if parsed.definite and not nodes:
-            raise PathNotFoundError(f"the path {parsed.text!r} selects nothing")
+            if index == len(parsed.steps) - 1:
+                raise PathNotFoundError(causes.no_results(bracketed(parsed.steps)))
+            raise PathNotFoundError(causes.missing_property(bracketed(parsed.steps[: index + 1])))
     return nodes[0] if parsed.definite else nodes
 
 
-def exists(data: Any, path: str | Path, *, context: Any = None) -> bool:
+def bracketed(steps: tuple[Step, ...]) -> str:
+    """A definite path as Jayway prints it: ``$['a'][0]['b']``."""
+    parts = [
+        f"['{step.name}']" if isinstance(step, Member) else f"[{step.position}]"
+        for step in steps
+        if isinstance(step, Member | Index)
+    ]
+    return "$" + "".join(parts)
+
+
+def exists(
+    data: Any,
+    path: str | Path,
+    *,
+    context: Any = None,
+    variables: Mapping[str, Any] | None = None,
+) -> bool:
     """Whether a definite path selects a value (an indefinite path always "exists")."""
     try:
-        get(data, path, context=context)
+        get(data, path, context=context, variables=variables)
     except PathNotFoundError:
         return False
     return True
 
 
-def _apply(step: Step, nodes: list[Any]) -> list[Any]:
+def _relative(node: Any, text: str) -> Any:
+    """``@.a.b`` inside a filter: the value at that path under ``node``, or ``filters.MISSING``."""
+    try:
+        found = get(node, text)
+    except (PathNotFoundError, PathSyntaxError):
+        return filters.MISSING
+    return found
+
+
+def _apply(step: Step, nodes: list[Any], root: Any) -> list[Any]:
     selected: list[Any] = []
+    if isinstance(step, Filter):
+        for node in nodes:
+            candidates = node.values() if isinstance(node, Mapping) else node
+            if isinstance(node, Mapping | list):
+                selected.extend(
+                    item for item in candidates if filters.holds(step.expr, item, root, _relative)
+                )
+        return selected
     for node in nodes:
         if isinstance(step, Member):
             if isinstance(node, Mapping) and step.name in node:
@@ -193,7 +285,7 @@ def set_at(data: Any, path: str | Path, value: Any) -> Any:
     array index that does not exist), and ``PathSyntaxError`` for a non-reference path.
     """
     parsed = parse(path) if isinstance(path, str) else path
-    if parsed.context or not parsed.definite:
+    if parsed.context or parsed.variable is not None or not parsed.definite:
         raise PathSyntaxError(f"{parsed.text!r} is not a reference path into the input")
     return _set(data, parsed.steps, value, parsed.text)
 
@@ -204,7 +296,7 @@ def _set(node: Any, steps: tuple[Step, ...], value: Any, text: str) -> Any:
     step, rest = steps[0], steps[1:]
     if isinstance(step, Member):
         if not isinstance(node, Mapping):
-            raise PathNotFoundError(f"cannot write {text!r}: {_kind(node)} is not an object")
+            raise PathNotFoundError(causes.missing_property(f"$['{step.name}']"))
         copy = dict(node)
         copy[step.name] = _set(node.get(step.name, {}) if rest else None, rest, value, text)
         return copy

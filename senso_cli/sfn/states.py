@@ -15,22 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from senso_cli.sfn import choice, fanout, intrinsics, paths, payload
+from senso_cli.sfn import causes, fanout, jsonata, payload
 from senso_cli.sfn.errors import (
     DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
     NO_CHOICE_MATCHED,
     RUNTIME,
     TIMEOUT,
-    PathNotFoundError,
-    PathSyntaxError,
     StatesError,
 )
 from senso_cli.sfn.events import Cursor, History, payload_details, to_json
-from senso_cli.sfn.payload import ABSENT
 from senso_cli.sfn.retry import RetryBudget, first_match
 from senso_cli.sfn.scope import Scope, StateFailed
+from senso_cli.sfn.stateio import StateEnv, language_of
 from senso_cli.sfn.tasks import TaskInvocation, TaskInvoker, describe_resource, run_task
+from senso_cli.sfn.variables import Variables
+
+_RETRYING = frozenset({"Task", "Parallel", "Map"})
 
 # Step Functions' payload quota: 256 KiB of UTF-8 JSON for any input, output or task result.
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -48,10 +49,10 @@ def timestamp_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def check_size(value: Any, what: str) -> str:
+def check_size(value: Any, state: str) -> str:
     text = to_json(value)
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
-        raise StatesError(DATA_LIMIT_EXCEEDED, f"The {what} exceeds {MAX_PAYLOAD_BYTES} bytes.")
+        raise StatesError(DATA_LIMIT_EXCEEDED, causes.result_too_large(state))
     return text
 
 
@@ -65,6 +66,7 @@ class Executor:
     sleep: Callable[[float], None]
     rng: random.Random
     clock: Callable[[], datetime]
+    language: str = "JSONPath"  # the machine's QueryLanguage, which its states inherit
 
     def run_machine(
         self,
@@ -73,26 +75,32 @@ class Executor:
         scope: Scope,
         cursor: Cursor,
         start_at: str | None = None,
+        variables: Variables | None = None,
     ) -> Any:
         states = machine["States"]
         name = start_at or machine["StartAt"]
+        variables = Variables() if variables is None else variables
         while True:
             scope.check()
             state = states[name]
             try:
-                transition = self._run_state(name, state, data, scope, cursor)
+                transition = self._run_state(name, state, data, scope, cursor, variables)
             except StatesError as error:
                 raise StateFailed(error, name, data) from None
             if transition.next_state is None:
                 return transition.output
             name, data = transition.next_state, transition.output
 
-    def context(self, name: str) -> dict[str, Any]:
-        """The context object (``$$``) of a state entered now."""
-        return {
-            **self.base_context,
-            "State": {"EnteredTime": timestamp_text(self.clock()), "Name": name, "RetryCount": 0},
-        }
+    def context(self, name: str, kind: str) -> dict[str, Any]:
+        """The context object (``$$``) of a state entered now.
+
+        ``State.RetryCount`` exists only where a state can retry (Task, Parallel, Map): the
+        service leaves it out of the others' context object.
+        """
+        state: dict[str, Any] = {"EnteredTime": timestamp_text(self.clock()), "Name": name}
+        if kind in _RETRYING:
+            state["RetryCount"] = 0
+        return {**self.base_context, "State": state}
 
     def wait(self, seconds: float, scope: Scope) -> None:
         """Sleep ``seconds`` of definition time (scaled by ``time_scale``)."""
@@ -101,38 +109,39 @@ class Executor:
         scope.check()
 
     def _run_state(
-        self, name: str, state: Mapping[str, Any], raw: Any, scope: Scope, cursor: Cursor
+        self,
+        name: str,
+        state: Mapping[str, Any],
+        raw: Any,
+        scope: Scope,
+        cursor: Cursor,
+        variables: Variables,
     ) -> Transition:
         kind = state["Type"]
-        self.history.emit(
+        entered = self.history.emit(
             cursor,
             f"{kind}StateEntered",
             "stateEnteredEventDetails",
             {"name": name, **payload_details("input", raw)},
         )
-        context = self.context(name)
-        if kind == "Fail":
-            raise self._fail_error(state, raw, context)
-        if kind in ("Task", "Parallel", "Map"):
-            transition = self._run_with_handlers(name, state, raw, context, scope, cursor)
-            if transition.caught:
-                return transition
-        elif kind == "Choice":
-            transition = self._choose(state, raw, context)
-        else:
-            effective = payload.select_input(raw, state.get("InputPath", ABSENT), context)
-            if kind == "Pass":
-                if "Parameters" in state:
-                    effective = payload.resolve_template(
-                        state["Parameters"], effective, context, self.rng
-                    )
-                result = state.get("Result", effective)
-                effective = payload.place_result(raw, result, state.get("ResultPath", ABSENT))
-            elif kind == "Wait":
-                self.wait(self._wait_seconds(state, effective, context), scope)
-            output = payload.select_output(effective, state.get("OutputPath", ABSENT), context)
-            transition = Transition(None if kind == "Succeed" else state.get("Next"), output)
-        check_size(transition.output, "state output")
+        env = StateEnv(
+            name,
+            state,
+            raw,
+            self.context(name, kind),
+            variables,
+            language_of(state, self.language),
+            self.rng,
+        )
+        try:
+            transition, assigned = self._transition(env, kind, scope, cursor)
+            check_size(transition.output, name)
+        except StatesError as error:
+            raise error.at_state(name, entered) from None
+        if transition.caught:
+            variables.assign(assigned)
+            return transition
+        variables.assign(assigned)
         self.history.emit(
             cursor,
             f"{kind}StateExited",
@@ -141,82 +150,57 @@ class Executor:
         )
         return transition
 
-    def _fail_error(self, state: Mapping[str, Any], raw: Any, context: Any) -> StatesError:
-        error = self._fail_field(state, "Error", raw, context)
-        cause = self._fail_field(state, "Cause", raw, context)
-        # A Fail state without Error fails with an empty error name, which only States.ALL catches.
-        return StatesError(error or "", cause)
-
-    def _fail_field(
-        self, state: Mapping[str, Any], field: str, raw: Any, context: Any
-    ) -> str | None:
-        if f"{field}Path" not in state:
-            value = state.get(field)
-            return None if value is None else str(value)
-        path = state[f"{field}Path"]
-        if intrinsics.is_intrinsic(path):
-            value = intrinsics.evaluate(path, raw, context, self.rng)
+    def _transition(
+        self, env: StateEnv, kind: str, scope: Scope, cursor: Cursor
+    ) -> tuple[Transition, dict[str, Any]]:
+        state = env.state
+        if kind == "Fail":
+            # A Fail state without Error fails with an empty error name (only States.ALL
+            # catches it).
+            raise StatesError(env.fail_field("Error") or "", env.fail_field("Cause"))
+        if kind in _RETRYING:
+            return self._run_with_handlers(env, scope, cursor)
+        if kind == "Choice":
+            return self._choose(env)
+        effective = env.effective_input()
+        if kind == "Pass":
+            if env.jsonata:
+                output, assigned = env.finish(env.raw, default_input=True)
+            else:
+                if "Parameters" in state:
+                    effective = env.template("Parameters", effective)
+                output, assigned = env.finish(state.get("Result", effective))
         else:
-            try:
-                value = paths.get(raw, path, context=context)
-            except (PathNotFoundError, PathSyntaxError) as exc:
-                raise StatesError(RUNTIME, f"Invalid path {path!r} in {field}Path: {exc}") from None
-        if not isinstance(value, str):
-            raise StatesError(RUNTIME, f"{field}Path {path!r} must select a string")
-        return value
+            if kind == "Wait":
+                self.wait(env.wait_seconds(effective, self.clock()), scope)
+            output, assigned = env.passthrough(effective)
+        return Transition(None if kind == "Succeed" else state.get("Next"), output), assigned
 
-    def _choose(self, state: Mapping[str, Any], raw: Any, context: Any) -> Transition:
-        effective = payload.select_input(raw, state.get("InputPath", ABSENT), context)
-        output = payload.select_output(effective, state.get("OutputPath", ABSENT), context)
+    def _choose(self, env: StateEnv) -> tuple[Transition, dict[str, Any]]:
+        state = env.state
+        effective = env.effective_input()
         for rule in state["Choices"]:
-            if choice.matches(rule, effective, context):
-                return Transition(rule["Next"], output)
+            if env.choice_rule(rule, effective):
+                output, assigned = env.passthrough(effective, rule)
+                return Transition(rule["Next"], output), assigned
         if "Default" in state:
-            return Transition(state["Default"], output)
-        raise StatesError(
-            NO_CHOICE_MATCHED, "No Choice Rules matched and no Default was specified."
-        )
-
-    def _wait_seconds(self, state: Mapping[str, Any], effective: Any, context: Any) -> float:
-        if "Seconds" in state:
-            return float(state["Seconds"])
-        if "SecondsPath" in state:
-            seconds = payload.select_path(effective, state["SecondsPath"], context, "SecondsPath")
-            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-                raise StatesError(RUNTIME, "SecondsPath must select a non-negative number")
-            return float(seconds)
-        text = (
-            state["Timestamp"]
-            if "Timestamp" in state
-            else payload.select_path(effective, state["TimestampPath"], context, "TimestampPath")
-        )
-        moment = choice.parse_timestamp(text)
-        if moment is None:
-            raise StatesError(RUNTIME, f"{text!r} is not an RFC 3339 timestamp")
-        return max(0.0, (moment - self.clock()).total_seconds())
+            output, assigned = env.passthrough(effective)
+            return Transition(state["Default"], output), assigned
+        raise StatesError(NO_CHOICE_MATCHED, causes.no_choice_matched())
 
     def _run_with_handlers(
-        self,
-        name: str,
-        state: Mapping[str, Any],
-        raw: Any,
-        entered: dict[str, Any],
-        scope: Scope,
-        cursor: Cursor,
-    ) -> Transition:
+        self, env: StateEnv, scope: Scope, cursor: Cursor
+    ) -> tuple[Transition, dict[str, Any]]:
+        state = env.state
+        entered = env.context
         budget = RetryBudget(state.get("Retry", []), self.rng)
         while True:
             # EnteredTime stays the time the state was entered; only RetryCount moves on.
-            context = {**entered, "State": {**entered["State"], "RetryCount": budget.total}}
+            env.context = {**entered, "State": {**entered["State"], "RetryCount": budget.total}}
             try:
-                result = self._attempt(name, state, raw, context, scope, cursor)
-                if "ResultSelector" in state:
-                    result = payload.resolve_template(
-                        state["ResultSelector"], result, context, self.rng
-                    )
-                placed = payload.place_result(raw, result, state.get("ResultPath", ABSENT))
-                output = payload.select_output(placed, state.get("OutputPath", ABSENT), context)
-                return Transition(None if state.get("End") else state["Next"], output)
+                result = self._attempt(env, scope, cursor)
+                output, assigned = env.finish(result)
+                return Transition(None if state.get("End") else state["Next"], output), assigned
             except StatesError as error:
                 delay = budget.next_delay(error)
                 if delay is not None:
@@ -227,47 +211,34 @@ class Executor:
                 if index is None:
                     raise
                 catcher = catchers[index]
-                output = payload.place_result(
-                    raw, error.as_output(), catcher.get("ResultPath", ABSENT)
-                )
-                return Transition(catcher["Next"], output, caught=True)
+                output, assigned = env.caught(catcher, error)
+                return Transition(catcher["Next"], output, caught=True), assigned
 
-    def _attempt(
-        self,
-        name: str,
-        state: Mapping[str, Any],
-        raw: Any,
-        context: dict[str, Any],
-        scope: Scope,
-        cursor: Cursor,
-    ) -> Any:
-        effective = payload.select_input(raw, state.get("InputPath", ABSENT), context)
-        if state["Type"] == "Task":
-            return self._task(name, state, effective, context, scope, cursor)
-        if state["Type"] == "Parallel":
-            return fanout.run_parallel(self, name, state, effective, context, scope, cursor)
-        return fanout.run_map(self, name, state, effective, context, scope, cursor)
+    def _attempt(self, env: StateEnv, scope: Scope, cursor: Cursor) -> Any:
+        effective = env.effective_input()
+        kind = env.state["Type"]
+        if kind == "Task":
+            return self._task(env, effective, scope, cursor)
+        if kind == "Parallel":
+            return fanout.run_parallel(self, env, effective, scope, cursor)
+        return fanout.run_map(self, env, effective, scope, cursor)
 
-    def _task(
-        self,
-        name: str,
-        state: Mapping[str, Any],
-        effective: Any,
-        context: dict[str, Any],
-        scope: Scope,
-        cursor: Cursor,
-    ) -> Any:
+    def _task(self, env: StateEnv, effective: Any, scope: Scope, cursor: Cursor) -> Any:
+        state, name = env.state, env.name
         resource: str = state["Resource"]
         token = None
+        context = env.context
         if resource.endswith(".waitForTaskToken"):
             token = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
             context = {**context, "Task": {"Token": token}}
+            env.context = context
         parameters = effective
-        if "Parameters" in state:
-            parameters = payload.resolve_template(state["Parameters"], effective, context, self.rng)
-        check_size(parameters, "task input")
-        timeout = _limit(state, "TimeoutSeconds", effective, context)
-        heartbeat = _limit(state, "HeartbeatSeconds", effective, context)
+        field = "Arguments" if env.jsonata else "Parameters"
+        if field in state:
+            parameters = env.template(field, effective)
+        check_size(parameters, name)
+        timeout = _limit(env, "TimeoutSeconds", effective)
+        heartbeat = _limit(env, "HeartbeatSeconds", effective)
         resource_type, resource_name = describe_resource(resource)
         identity = {"resourceType": resource_type, "resource": resource_name}
         scheduled: dict[str, Any] = {
@@ -292,7 +263,7 @@ class Executor:
         )
         try:
             result = run_task(self.invoke_task, invocation, scope)
-            text = _result_text(result)
+            text = _result_text(result, name)
         except StatesError as error:
             timed_out = error.error in (TIMEOUT, HEARTBEAT_TIMEOUT)
             self.history.emit(
@@ -311,23 +282,28 @@ class Executor:
         return result
 
 
-def _result_text(result: Any) -> str:
+def _result_text(result: Any, state: str) -> str:
     try:
-        return check_size(result, "task result")
+        return check_size(result, state)
     except (TypeError, ValueError):
         raise StatesError(RUNTIME, f"The task result is not JSON: {result!r:.200}") from None
 
 
-def _limit(state: Mapping[str, Any], field: str, effective: Any, context: Any) -> float | None:
+def _limit(env: StateEnv, field: str, effective: Any) -> float | None:
     """TimeoutSeconds/HeartbeatSeconds, or the number their ...Path selects.
 
     The spec wants positive integers; fractions are accepted here on purpose so tests can use
     limits of a fraction of a second (``validate`` still flags non-positive values).
     """
+    state = env.state
     if field in state:
         value = state[field]
+        if env.jsonata and jsonata.is_expression(value):
+            value = env.expression(value, field)
     elif f"{field}Path" in state:
-        value = payload.select_path(effective, state[f"{field}Path"], context, f"{field}Path")
+        value = payload.select_path(
+            effective, state[f"{field}Path"], env.context, env.variables.view()
+        )
     else:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

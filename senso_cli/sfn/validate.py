@@ -11,13 +11,13 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from senso_cli.sfn import choice, intrinsics, paths
+from senso_cli.sfn import choice, intrinsics, jsonata, paths, validate_jsonata
 from senso_cli.sfn.errors import ALL, DefinitionError, PathSyntaxError
 
 STATE_TYPES = frozenset({"Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"})
 _TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
 _HANDLES_ERRORS = frozenset({"Task", "Parallel", "Map"})
-_TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector")
+_TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 _PATH_FIELDS = ("InputPath", "OutputPath", "ItemsPath")
 
 
@@ -47,7 +47,8 @@ def check(definition: Mapping[str, Any] | str) -> dict[str, Any]:
 def problems(definition: Mapping[str, Any]) -> list[str]:
     """Every structural problem of ``definition``, each a one-line message."""
     found: list[str] = []
-    _check_machine(definition, "", found)
+    language = validate_jsonata.check_machine_language(definition, found)
+    _check_machine(definition, "", found, language, "")
     seen: set[str] = set()
     for name in _all_state_names(definition):
         if name in seen:
@@ -110,7 +111,9 @@ def _all_state_names(machine: Mapping[str, Any]) -> Iterator[str]:
                 yield from _all_state_names(nested)
 
 
-def _check_machine(machine: Mapping[str, Any], where: str, found: list[str]) -> None:
+def _check_machine(
+    machine: Mapping[str, Any], where: str, found: list[str], language: str, location: str
+) -> None:
     states = machine.get("States")
     if not isinstance(states, Mapping) or not states:
         found.append(f"{where}States must be a non-empty object")
@@ -122,7 +125,10 @@ def _check_machine(machine: Mapping[str, Any], where: str, found: list[str]) -> 
         if not isinstance(state, Mapping):
             found.append(f"{where}state {name!r} must be an object")
             continue
-        _check_state(name, state, states, f"{where}state {name!r}: ", found)
+        uses_jsonata = validate_jsonata.check_state(
+            state, language, f"{location}/States/{name}", found
+        )
+        _check_state(name, state, states, f"{where}state {name!r}: ", found, language, uses_jsonata)
     reachable = reachable_states(machine)
     for name in states:
         if name not in reachable and isinstance(start, str) and start in states:
@@ -130,7 +136,13 @@ def _check_machine(machine: Mapping[str, Any], where: str, found: list[str]) -> 
 
 
 def _check_state(
-    name: str, state: Mapping[str, Any], states: Mapping[str, Any], where: str, found: list[str]
+    name: str,
+    state: Mapping[str, Any],
+    states: Mapping[str, Any],
+    where: str,
+    found: list[str],
+    language: str,
+    uses_jsonata: bool,
 ) -> None:
     kind = state.get("Type")
     if kind not in STATE_TYPES:
@@ -150,6 +162,33 @@ def _check_state(
                 found.append(f"{where}{field} is not allowed in a {kind} state")
             else:
                 _check_handlers(field, state[field], where, found)
+    if "Assign" in state:
+        validate_jsonata.check_assign(state["Assign"], f"/States/{name}/Assign", found)
+    if not uses_jsonata:
+        _check_jsonpath_fields(state, where, found)
+    if uses_jsonata and kind == "Choice":
+        _check_conditions(state, where, found)
+    elif uses_jsonata:
+        # Numbers and timestamps given as {% %} expressions are checked when they run.
+        literal = {k: v for k, v in state.items() if not jsonata.is_expression(v)}
+        _KIND_CHECKS.get(kind, _no_check)(literal, where, found)
+    else:
+        _KIND_CHECKS.get(kind, _no_check)(state, where, found)
+    for index, nested in enumerate(nested_machines(state)):
+        _check_machine(nested, f"{where}branch {index}: ", found, language, f"/States/{name}")
+
+
+def _check_conditions(state: Mapping[str, Any], where: str, found: list[str]) -> None:
+    rules = state.get("Choices")
+    if not isinstance(rules, list) or not rules:
+        found.append(f"{where}Choices must be a non-empty array")
+        return
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, Mapping) or "Next" not in rule or "Condition" not in rule:
+            found.append(f"{where}Choices[{index}] needs a Condition and a Next")
+
+
+def _check_jsonpath_fields(state: Mapping[str, Any], where: str, found: list[str]) -> None:
     for field in _TEMPLATE_FIELDS:
         if field in state:
             _check_template(state[field], f"{where}{field}", found)
@@ -160,13 +199,10 @@ def _check_state(
     if isinstance(result_path, str):
         try:
             parsed = paths.parse(result_path)
-            if parsed.context or not parsed.definite:
+            if parsed.context or parsed.variable is not None or not parsed.definite:
                 found.append(f"{where}ResultPath {result_path!r} must be a reference path")
         except PathSyntaxError as exc:
             found.append(f"{where}ResultPath: {exc}")
-    _KIND_CHECKS.get(kind, _no_check)(state, where, found)
-    for index, nested in enumerate(nested_machines(state)):
-        _check_machine(nested, f"{where}branch {index}: ", found)
 
 
 def _check_flow(kind: str, state: Mapping[str, Any], where: str, found: list[str]) -> None:

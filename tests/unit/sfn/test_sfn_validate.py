@@ -181,11 +181,11 @@ def test_a_missing_path_operand_is_a_runtime_error() -> None:
         ("States.ArrayRange(1, 2, 0)", "must not be 0"),
         ("States.Hash('x', 'SHA-3')", "algorithm"),
         ("States.StringToJson('{')", "not valid JSON"),
-        ("States.MathAdd(1.5, 1)", "integer"),
+        ("States.MathAdd('1', 1)", "must be a number"),
         ("States.ArrayLength('x')", "expected an array"),
         ("States.UUID(1)", "takes 0 arguments"),
         ("States.Base64Decode('***')", "base64"),
-        ("States.ArrayGetItem($.missing, 0)", "selects nothing"),
+        ("States.ArrayGetItem($.a, 1)", "out of bounds"),
     ],
 )
 def test_intrinsic_failures(expression: str, message: str) -> None:
