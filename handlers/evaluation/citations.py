@@ -1,17 +1,20 @@
 """Citations of an answer: URL extraction, cleaning and primary/secondary typing.
 
-Cleaning fixes the legacy quirks (weakness 11): the scheme and host are lower-cased, a leading
-`www.` is dropped, a non-default port is kept, only `utm_*` query parameters are removed and the
-others keep their order and encoding, the fragment is kept, and one trailing slash is removed.
-The registrable domain comes from the Public Suffix List bundled with `publicsuffixlist`, so
-nothing is downloaded at run time.
+Cleaning is the one of domain §4, which the golden set is labelled with (the legacy Go
+`ExtractCitations`): keep http(s) only; the host without one leading `www.` and without its
+port (the host is not lower-cased); `utm_*` parameters removed and the remaining query
+re-encoded with its keys sorted (Go's `url.Values.Encode`); the fragment kept; every trailing
+`/` of the whole URL stripped; duplicates removed; image paths dropped. The registrable domain
+comes from the Public Suffix List bundled with `publicsuffixlist`, so nothing is downloaded at
+run time.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
@@ -19,7 +22,8 @@ from handlers.evaluation.models import Citation, CitationType
 from handlers.evaluation.text import url_spans
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEMES = frozenset({"http", "https"})
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @lru_cache(maxsize=1)
@@ -41,63 +45,80 @@ def extract_urls(text: str) -> list[str]:
     return [url for _, _, url in url_spans(text)]
 
 
-def _host(parts: SplitResult) -> str | None:
-    try:
-        host = parts.hostname
-    except ValueError:
+def _hostname(netloc: str) -> str | None:
+    """Go's `URL.Hostname()`: the host without user info, port or IPv6 brackets, case kept."""
+    host = netloc.rpartition("@")[2]
+    if host.startswith("["):
+        end = host.find("]")
+        return host[1:end] if end > 0 else None
+    name, colon, port = host.rpartition(":")
+    if colon and (port.isdigit() or not port):
+        host = name
+    return host or None
+
+
+def _unescape(value: str) -> str | None:
+    # Go's QueryUnescape refuses a malformed escape; ParseQuery then drops the whole pair.
+    if _BAD_ESCAPE.search(value):
         return None
-    if not host:
-        return None
-    # Only a label that leaves a real domain behind is dropped, so `www.com` stays as it is and
-    # cleaning stays idempotent for `www.www.example.com`.
-    while host.startswith("www.") and "." in host[4:]:
-        host = host[4:]
-    return f"[{host}]" if ":" in host else host
+    return unquote_plus(value, encoding="utf-8", errors="surrogateescape")
 
 
-def _query(query: str) -> str:
-    kept = [
-        pair
-        for pair in query.split("&")
-        if pair and not unquote(pair.split("=", 1)[0]).strip().lower().startswith("utm_")
-    ]
-    return "&".join(kept)
+def _escape(value: str) -> str:
+    return quote_plus(value, safe="", encoding="utf-8", errors="surrogateescape")
 
 
-def _path(path: str) -> str:
-    # One slash is cosmetic; a path ending in several slashes names a different resource, and
-    # trimming only one of them would make cleaning non-idempotent, so such a path is kept.
-    if path.endswith("/") and not path.endswith("//"):
-        return path[:-1]
-    return path
+def clean_query(query: str) -> str:
+    """`utm_*` parameters removed, the rest re-encoded with keys sorted (`url.Values.Encode`)."""
+    values: dict[str, list[str]] = {}
+    for pair in query.split("&"):
+        if not pair or ";" in pair:
+            continue
+        raw_key, _, raw_value = pair.partition("=")
+        key, value = _unescape(raw_key), _unescape(raw_value)
+        if key is None or value is None or key.lower().startswith("utm_"):
+            continue
+        values.setdefault(key, []).append(value)
+    return "&".join(
+        f"{_escape(key)}={_escape(value)}" for key in sorted(values) for value in values[key]
+    )
+
+
+def _ascii(part: str) -> str:
+    # Go re-escapes what is not valid in a URL path or fragment; in matched URLs that is only
+    # non-ASCII text, which it percent-encodes as UTF-8.
+    return "".join(ch if ord(ch) < 128 else quote(ch, safe="") for ch in part)
 
 
 def clean_url(url: str) -> str | None:
-    """The canonical form of a cited URL, or None when it is not a usable http(s) URL."""
+    """The cleaned form of a cited URL (domain §4), or None when it is not a usable http(s) URL."""
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
+    if scheme not in _SCHEMES:
         return None
-    host = _host(parts)
+    host = _hostname(parts.netloc)
     if host is None:
         return None
-    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    cleaned = f"{scheme}://{netloc}{_path(parts.path)}"
-    query = _query(parts.query)
+    host = host.removeprefix("www.")
+    cleaned = f"{scheme}://{host}{_ascii(parts.path)}"
+    query = clean_query(parts.query)
     if query:
         cleaned += f"?{query}"
     if parts.fragment:
-        cleaned += f"#{parts.fragment}"
-    return cleaned
+        cleaned += f"#{_ascii(parts.fragment)}"
+    return cleaned.rstrip("/")
 
 
 def is_image(url: str) -> bool:
     """True when the URL's path names an image file (images are not citations)."""
-    return urlsplit(url).path.lower().endswith(IMAGE_EXTENSIONS)
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return unquote_plus(path.replace("+", "%2B")).lower().endswith(IMAGE_EXTENSIONS)
 
 
 def registrable_domain(host_or_url: str) -> str | None:
@@ -132,7 +153,8 @@ def extract_citations(text: str, websites: list[str]) -> list[Citation]:
     citations: list[Citation] = []
     for raw in extract_urls(text):
         url = clean_url(raw)
-        if url is None or url in seen or is_image(url):
+        # The image test reads the path before trailing slashes are stripped, as Go does.
+        if url is None or url in seen or is_image(raw):
             continue
         seen.add(url)
         domain = registrable_domain(url) or ""
