@@ -1,9 +1,20 @@
 """Mention passages: the verbatim pieces of an answer that talk about the org.
 
 The answer is read as markdown blocks: headings, table rows, list items (with their wrapped
-continuation lines) and paragraphs. A passage is the block holding a mention: the whole table
-row, the list item without its bullet or number, the heading text, or, inside a paragraph, the
-sentence. Passages are copied verbatim, deduplicated and joined with " || ", the format the
+lines and nested sub-items) and paragraphs (a map-pack entry, a name line followed by its
+rating and address lines, is one paragraph). A passage is the block holding a mention, as a
+careful reader copies it (domain §4: "the full sentence/paragraph/section"):
+
+- a table row, whole, pipes included;
+- a list item without its bullet or number, with its sub-items;
+- a paragraph, whole; but when the name is the text of one of several links in it
+  ("Sources: [A](..), [B](..)"), only that link;
+- a section when its heading names the org: the heading and everything up to the next
+  heading of the same or a higher level. A line that is only bold text (`**Chime**`) heads
+  the blocks under it the same way. The answer's title (a first heading before any text) is
+  never expanded, or a title naming the org would make the whole answer its passage.
+
+Passages are copied verbatim, merged when they overlap and joined with " || ", the format the
 share of voice is computed on.
 """
 
@@ -17,29 +28,30 @@ from handlers.evaluation.models import MentionSpan
 
 PASSAGE_SEPARATOR = " || "
 
-_LIST_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+")
-_HEADING_MARKER = re.compile(r"[ \t]*#{1,6}[ \t]+")
-# A sentence ends at . ! or ? (optionally closed by quotes, brackets or emphasis) + whitespace.
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]*_]*\s+")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
+_LIST_MARKER = re.compile(r"([ \t]*)(?:[-*+•]|\d{1,3}[.)])[ \t]+")
+_HEADING_MARKER = re.compile(r"[ \t]*(#{1,6})[ \t]+")
+_BOLD_LINE = re.compile(r"[ \t]*(\*\*|__)(?!\s).+?(?<!\s)\1[ \t]*:?[ \t]*")
 _MARKDOWN_LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
-# Words whose trailing period does not end a sentence.
-_ABBREVIATION_WORDS = """
-inc corp co ltd llc plc jr sr st mr mrs ms dr vs etc e.g i.e u.s u.k n.a no approx fig dept
-"""
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+# Bold-only lines rank below every markdown heading level.
+_BOLD_LEVEL = 7
 
 BlockKind = Literal["heading", "row", "item", "paragraph"]
 
 
 @dataclass(frozen=True)
 class Block:
-    """A markdown block: `text[start:end]`, whose content starts at `body`."""
+    """A markdown block: `text[start:end]`, whose content starts at `body`.
+
+    `level` is the heading level (1-6, 7 for a bold-only line) or 0 for other blocks;
+    `indent` is a list item's indentation.
+    """
 
     kind: BlockKind
     start: int
     body: int
     end: int
+    level: int = 0
+    indent: int = 0
 
 
 def _line_kind(line: str) -> BlockKind | None:
@@ -55,50 +67,73 @@ def _line_kind(line: str) -> BlockKind | None:
     return "paragraph"
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
 def markdown_blocks(text: str) -> list[Block]:
-    """The blocks of `text` in order; wrapped lines join the item or paragraph above them."""
+    """The blocks of `text` in order.
+
+    A wrapped line joins the item or paragraph above it, and a line indented deeper than an
+    open list item (a sub-item or its text) joins that item.
+    """
     blocks: list[Block] = []
     offset = 0
     open_block: Block | None = None
     for line in text.split("\n"):
         kind = _line_kind(line)
         line_end = offset + len(line.rstrip())
+        joins = open_block is not None and (
+            (kind == "paragraph" and not _BOLD_LINE.fullmatch(line))
+            or (open_block.kind == "item" and kind == "item" and _indent(line) > open_block.indent)
+        )
         if kind is None:
             open_block = None
-        elif kind == "paragraph" and open_block is not None:
-            open_block = Block(open_block.kind, open_block.start, open_block.body, line_end)
+        elif joins and open_block is not None:
+            open_block = Block(
+                open_block.kind,
+                open_block.start,
+                open_block.body,
+                line_end,
+                open_block.level,
+                open_block.indent,
+            )
             blocks[-1] = open_block
         else:
-            marker = _LIST_MARKER if kind == "item" else _HEADING_MARKER
-            found = marker.match(line) if kind in ("item", "heading") else None
-            lead = found.end() if found else len(line) - len(line.lstrip())
-            block = Block(kind, offset, offset + lead, line_end)
+            block = _new_block(kind, line, offset, line_end)
             blocks.append(block)
             open_block = block if kind in ("item", "paragraph") else None
         offset += len(line) + 1
     return blocks
 
 
-def _sentence_bounds(text: str, block: Block, span: MentionSpan) -> tuple[int, int]:
-    start, end = block.body, block.end
-    for match in _SENTENCE_END.finditer(text, block.body, block.end):
-        word = _WORD_BEFORE.search(text, block.body, match.start())
-        before = word.group(1).rstrip(".").lower() if word else ""
-        if match.group(0)[0] == "." and (before in _ABBREVIATIONS or len(before) == 1):
-            continue
-        following = text[match.end() : match.end() + 1]
-        if following and following.islower():
-            continue
-        if match.end() <= span.start:
-            start = match.end()
-        elif match.start() >= span.end:
-            end = len(text[: match.end()].rstrip())
+def _new_block(kind: BlockKind, line: str, offset: int, line_end: int) -> Block:
+    if kind == "item":
+        found = _LIST_MARKER.match(line)
+        assert found is not None
+        return Block(kind, offset, offset + found.end(), line_end, indent=len(found.group(1)))
+    if kind == "heading":
+        found = _HEADING_MARKER.match(line)
+        assert found is not None
+        return Block(kind, offset, offset + found.end(), line_end, level=len(found.group(1)))
+    lead = len(line) - len(line.lstrip())
+    level = _BOLD_LEVEL if kind == "paragraph" and _BOLD_LINE.fullmatch(line) else 0
+    return Block(kind, offset, offset + lead, line_end, level=level)
+
+
+def _section_end(blocks: list[Block], index: int) -> int:
+    level = blocks[index].level
+    end = blocks[index].end
+    for block in blocks[index + 1 :]:
+        if block.level and block.level <= level:
             break
-    return start, end
+        end = block.end
+    return end
 
 
 def _link_bounds(text: str, start: int, end: int, span: MentionSpan) -> tuple[int, int] | None:
-    """The link whose text holds `span`, when the sentence is a list of several links."""
+    """The link whose text holds `span`, when the paragraph cites several links: the org's
+    own link is what is about it, not its neighbours' (long URLs would swamp the SOV)."""
     links = list(_MARKDOWN_LINK.finditer(text, start, end))
     if len(links) < 2:
         return None
@@ -108,15 +143,20 @@ def _link_bounds(text: str, start: int, end: int, span: MentionSpan) -> tuple[in
     return None
 
 
+def _is_title(text: str, blocks: list[Block], index: int) -> bool:
+    return index == 0 and blocks[0].kind == "heading" and not text[: blocks[0].start].strip()
+
+
 def _passage_bounds(text: str, blocks: list[Block], span: MentionSpan) -> tuple[int, int]:
-    for block in blocks:
-        if block.start <= span.start < block.end:
-            if block.kind == "paragraph":
-                start, end = _sentence_bounds(text, block, span)
-                # In "Sources: [A](..), [B](..)" only the org's own link is about the org.
-                return _link_bounds(text, start, end, span) or (start, end)
-            # A heading's or item's marker is not part of the passage, a table row's pipes are.
-            return block.body, block.end
+    for index, block in enumerate(blocks):
+        if not block.start <= span.start < block.end:
+            continue
+        if block.level and not _is_title(text, blocks, index):
+            return block.body, _section_end(blocks, index)
+        if block.kind == "paragraph":
+            return _link_bounds(text, block.body, block.end, span) or (block.body, block.end)
+        # A heading's or item's marker is not part of the passage, a table row's pipes are.
+        return block.body, block.end
     return span.start, span.end
 
 
@@ -124,10 +164,9 @@ def mention_passages(text: str, spans: list[MentionSpan]) -> list[str]:
     """The distinct passages holding `spans`, in order of position, verbatim."""
     blocks = markdown_blocks(text)
     bounds: list[tuple[int, int]] = []
-    for span in sorted(spans, key=lambda s: s.start):
-        start, end = _passage_bounds(text, blocks, span)
+    for start, end in sorted(_passage_bounds(text, blocks, span) for span in spans):
         if bounds and start < bounds[-1][1]:
-            # Two mentions in one passage (or overlapping ones): keep the passage once.
+            # Two mentions in one passage (or a passage inside a section): keep it once.
             bounds[-1] = (bounds[-1][0], max(bounds[-1][1], end))
             continue
         bounds.append((start, end))

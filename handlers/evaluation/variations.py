@@ -29,11 +29,12 @@ from handlers.evaluation.citations import registrable_domain
 from handlers.evaluation.llm import object_schema, structured_completion
 from handlers.evaluation.mentions import usable_variation
 from handlers.evaluation.models import NameVariations
+from handlers.evaluation.names import short_forms
 
 DEFAULT_VARIATIONS_MODEL = "gpt-4.1-mini"
 VARIATIONS_SCHEMA_NAME = "name_variations_extraction"
 # Bump when the rules below change so that cached lists are regenerated.
-VARIATIONS_VERSION = 1
+VARIATIONS_VERSION = 2
 
 _LEGAL_SUFFIX = re.compile(
     r"(?:,?\s+)(inc\.?|incorporated|l\.?l\.?c\.?|ltd\.?|limited|corp\.?|corporation|co\.?"
@@ -47,7 +48,6 @@ _ACRONYM_SKIP = frozenset({"the", "and", "&", "of", "for", "a", "an", "at", "in"
 _FINANCIAL_WORDS = frozenset(
     {"bank", "credit", "fcu", "savings", "trust", "bancorp", "bancshares", "financial"}
 )
-_CREDIT_UNION = re.compile(r"\s+credit\s+union$", re.IGNORECASE)
 _GENERIC_SUFFIXES = ("Inc", "LLC", "Corp", "Co")
 MIN_ACRONYM_LETTERS = 3
 MAX_ACRONYM_LETTERS = 6
@@ -59,6 +59,8 @@ class NameVariationGenerator(Protocol):
     """Produces the name variations of an org."""
 
     label: str
+    # What the cache is keyed by: the label and, for a model, which one.
+    identity: str
 
     def generate(self, org_name: str, websites: list[str]) -> NameVariations: ...
 
@@ -77,10 +79,12 @@ def _normalised_website(url: str) -> str:
     return value.rstrip("/")
 
 
-def variations_fingerprint(org_name: str, websites: list[str]) -> str:
-    """sha256 of the normalised inputs of the variation list; a change invalidates the cache."""
+def variations_fingerprint(org_name: str, websites: list[str], generator: str = "") -> str:
+    """sha256 of the inputs of the variation list: the name and websites (normalised), the
+    generator (its label and model) and the rules' version. A change invalidates the cache."""
     payload = {
         "version": VARIATIONS_VERSION,
+        "generator": generator,
         "name": " ".join(unicodedata.normalize("NFC", org_name).split()),
         "websites": sorted({w for w in map(_normalised_website, websites) if w}),
     }
@@ -137,18 +141,6 @@ def _suffix_forms(core: str) -> list[str]:
     return [f"{core} {suffix}" for suffix in _GENERIC_SUFFIXES]
 
 
-def short_forms(core: str) -> list[str]:
-    """Natural short forms that stay specific: "Navy Federal Credit Union" → "Navy Federal".
-
-    "Bank" is never dropped ("Acme" would match "Acme Bankers" for Acme Bank), and "Credit
-    Union" only when at least two words remain.
-    """
-    match = _CREDIT_UNION.search(core)
-    if match and len(core[: match.start()].split()) >= 2:
-        return [core[: match.start()]]
-    return []
-
-
 def _finalise(names: list[str]) -> list[str]:
     result: list[str] = []
     for raw in names:
@@ -162,6 +154,7 @@ class DeterministicVariationGenerator:
     """Offline generator: the same inputs always give the same list, in the same order."""
 
     label = "deterministic"
+    identity = "deterministic"
 
     def generate(self, org_name: str, websites: list[str]) -> NameVariations:
         name = _clean_name(org_name)
@@ -218,6 +211,7 @@ class LLMVariationGenerator:
     ) -> None:
         self._client = client
         self._model = model
+        self.identity = f"{self.label}:{model}"
         # Temperature 0 rather than the legacy 0.3: the list is cached, but a retry before the
         # cache is written should still see the same list as often as the model allows.
         self._temperature = temperature

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from handlers.evaluation.llm import object_schema, structured_completion
 from handlers.evaluation.mentions import is_acronym
 from handlers.evaluation.models import MentionSpan, MentionVerification
+from handlers.evaluation.names import is_ordinary_word, name_in_context, names_another_org
 from handlers.evaluation.passages import PASSAGE_SEPARATOR, join_passages, mention_passages
 from handlers.evaluation.sentiment import normalise_sentiment, passage_sentiment
 
@@ -42,14 +43,20 @@ class MentionVerifier(Protocol):
     ) -> MentionVerification: ...
 
 
-def _verified(response_text: str, spans: list[MentionSpan]) -> MentionVerification:
+def _verified(response_text: str, org_name: str, spans: list[MentionSpan]) -> MentionVerification:
     passages = mention_passages(response_text, spans)
+    names = sorted({org_name, *(s.variation for s in spans), *(s.text for s in spans)})
     return MentionVerification(
         is_mention_verified=True,
-        sentiment=passage_sentiment(passages),
+        sentiment=passage_sentiment(passages, names),
         mention_text=join_passages(passages),
         confirmed_spans=spans,
     )
+
+
+def _capitalised_like(found: str, variation: str) -> bool:
+    pairs = zip(re.split(r"[\s\-]+", found), re.split(r"[\s\-]+", variation), strict=False)
+    return all(f[:1].isupper() or not v[:1].isupper() for f, v in pairs)
 
 
 class DeterministicMentionVerifier:
@@ -58,12 +65,24 @@ class DeterministicMentionVerifier:
     label = "deterministic"
 
     def _accepts(self, response_text: str, org_name: str, span: MentionSpan) -> bool:
-        if is_acronym(span.variation) or any(ch.isupper() for ch in span.text):
+        if is_acronym(span.variation):
             return True
         # A brand styled in lower case ("bunq") is written that way in answers too.
         if not any(ch.isupper() for ch in org_name):
             return True
-        return _DOMAIN_AFTER.match(response_text, span.end) is not None
+        if not any(ch.isupper() for ch in span.text):
+            return _DOMAIN_AFTER.match(response_text, span.end) is not None
+        if len(span.variation.split()) >= len(org_name.split()):
+            return True
+        # A short form must be written as a name: capitals where the name has them ("Bright
+        # Smile", not "bright smile"), and an ordinary word only where it stands as a name.
+        if not _capitalised_like(span.text, span.variation):
+            return False
+        if names_another_org(response_text, span.end, org_name):
+            return False
+        if is_ordinary_word(span.variation):
+            return name_in_context(response_text, span.start, span.end)
+        return True
 
     def verify(
         self, response_text: str, org_name: str, candidates: list[MentionSpan]
@@ -71,7 +90,7 @@ class DeterministicMentionVerifier:
         confirmed = [s for s in candidates if self._accepts(response_text, org_name, s)]
         if not confirmed:
             return MentionVerification(is_mention_verified=False)
-        return _verified(response_text, confirmed)
+        return _verified(response_text, org_name, confirmed)
 
 
 class _VerificationAnswer(BaseModel):

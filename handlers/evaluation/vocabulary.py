@@ -7,8 +7,6 @@ Features", "Credit Unions") is a heading or a category, not a company. Brand-bea
 
 from __future__ import annotations
 
-from handlers.evaluation.sentiment import NEGATIVE_TERMS, POSITIVE_TERMS
-
 _STRUCTURE = """
 a an the and or but of for to in on at by with from as vs versus via per about into over under
 is are be it its this that these those our your you we us they their there here all any each
@@ -50,8 +48,27 @@ model models setup onboarding scalability usability performance speed ease use
 best-for ideal-for good-for great-for
 """
 
-GENERIC_WORDS = frozenset(
-    _STRUCTURE.split() + _INDUSTRY.split() + list(POSITIVE_TERMS) + list(NEGATIVE_TERMS)
-)
+# Evaluative words ("Best", "Top-Rated", "Drawbacks") head list items but name no brand.
+_EVALUATIVE = """
+best excellent great top top-rated leading leader recommended recommend strong competitive
+reliable trusted trustworthy popular highly award-winning award awards user-friendly
+convenient innovative robust outstanding standout stands ideal good reputable favorable
+favourable generous attractive excels praised renowned well-regarded well-known respected
+seamless easy intuitive secure affordable flexible personalized personalised exceptional
+superior solid impressive valuable benefit benefits advantage advantages perks rewards
+friendly helpful responsive efficient fast quick low-cost free no-fee fee-free comprehensive
+strength strengths notable favorite favourite loved love satisfaction satisfied high-yield
+accessible transparent stable safe powerful versatile excel thrives pioneer
+poor bad worst avoid complaint complaints lawsuit lawsuits fined fines penalty penalties
+scandal fraud breach breaches outage outages slow unreliable negative expensive costly
+difficult frustrating frustrated drawback drawbacks downside downsides criticized criticised
+criticism issues problems problem lacks lacking limited hidden overdraft declined decline
+struggling struggled controversy controversial investigation sanctions sanctioned misleading
+unfair weak weakness weaknesses disappointing mediocre clunky outdated confusing delays
+delayed glitches buggy concerns concern risky warning lower-rated unresponsive rude layoffs
+closures failed failure bankrupt bankruptcy shut worse inferior
+"""
+
+GENERIC_WORDS = frozenset(_STRUCTURE.split() + _INDUSTRY.split() + _EVALUATIVE.split())
 # Small words allowed in lower case inside a brand ("Bank of America", "Marcus by Goldman").
 CONNECTORS = frozenset({"of", "by", "the", "and", "&", "for", "de", "du", "la", "le", "on", "at"})

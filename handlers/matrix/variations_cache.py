@@ -16,7 +16,7 @@ from handlers.evaluation import NameVariationGenerator, variations_fingerprint
 def org_variations(
     db: Database, org_id: UUID, name: str, websites: list[str], generator: NameVariationGenerator
 ) -> list[str]:
-    fingerprint = variations_fingerprint(name, websites)
+    fingerprint = variations_fingerprint(name, websites, generator.identity)
     with db.connect() as conn:
         row = conn.execute(
             "SELECT fingerprint, names FROM name_variations WHERE org_id = %s", (org_id,)

@@ -35,8 +35,21 @@ def test_legal_suffixes_short_forms_and_plausibility() -> None:
     assert not any(n.endswith(("Inc", "LLC")) for n in names("Acme Bank"))
     assert "Navy Federal" in names("Navy Federal Credit Union")
     assert "Navy FCU" in names("Navy Federal Credit Union")
-    # "Bank" is never dropped: "Acme" would match "Acme Bankers".
-    assert "Acme" not in names("Acme Bank")
+    assert "Navy" not in names("Navy Federal Credit Union")
+
+
+def test_generic_words_are_dropped_while_the_rest_stays_distinctive() -> None:
+    assert "Alliant" in names("Alliant Credit Union")
+    assert "Alliant Credit" not in names("Alliant Credit Union")
+    assert "Roto-Rooter" in names("Roto-Rooter Plumbing & Water Cleanup")
+    assert "Bright Smile" in names("Bright Smile Dental Group")
+    assert "Orangetheory" in names("Orangetheory Fitness")
+    # A very common word alone is nobody's name; the bank form is.
+    citizens = names("Citizens Financial Group")
+    assert "Citizens" not in citizens and "Citizens Bank" in citizens
+    assert "Ally" in names("Ally Financial") and "Ally Bank" in names("Ally Financial")
+    # Airlines is not a generic word: "Alaska" is a place.
+    assert "Alaska" not in names("Alaska Airlines")
 
 
 def test_acronyms_only_for_multi_word_names_with_three_letters() -> None:

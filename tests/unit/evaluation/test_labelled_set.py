@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.labelled_set import Prediction, load_labelled_set, score
+from bench.bench_eval import components_evaluator
+from bench.labelled_set import METRICS, Prediction, accuracy, load_labelled_set, score
 
 
 def test_set_is_large_and_varied() -> None:
@@ -50,3 +51,17 @@ def test_scoring_follows_the_golden_rules() -> None:
     wrong = Prediction(False, 0.0, "positive", absent.expected_citations)
     assert all(score(absent, wrong).values())
     assert not score(absent, Prediction(True, 0.5, "positive", frozenset()))["sov"]
+
+
+def test_offline_evaluator_agrees_with_the_labels() -> None:
+    # The "done when" of the evaluation work: at least 90% of answers right on all four.
+    evaluate = components_evaluator(None, None)
+    rows = load_labelled_set()
+    results = [score(row, evaluate(row)) for row in rows]
+    figures = accuracy(results)
+    failing = {
+        row.id: [m for m in METRICS if not checks[m]]
+        for row, checks in zip(rows, results, strict=True)
+        if not all(checks.values())
+    }
+    assert figures["overall"] >= 90.0, failing

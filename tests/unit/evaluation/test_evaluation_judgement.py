@@ -1,0 +1,65 @@
+"""Short forms trusted only as names, and VADER sentiment about the org (not the text)."""
+
+from __future__ import annotations
+
+from handlers.evaluation import DeterministicMentionVerifier, find_mentions
+from handlers.evaluation.names import is_ordinary_word, short_forms
+from handlers.evaluation.sentiment import judge_sentiment
+
+
+def _verified(answer: str, org: str, variations: list[str]) -> bool:
+    spans = find_mentions(answer, variations)
+    return DeterministicMentionVerifier().verify(answer, org, spans).is_mention_verified
+
+
+def test_ordinary_words_come_from_the_frequency_list() -> None:
+    assert is_ordinary_word("Summit") and is_ordinary_word("chime")
+    assert not is_ordinary_word("Alliant") and not is_ordinary_word("Patelco")
+    assert short_forms("Summit Credit Union") == ["Summit"]
+
+
+def test_an_ordinary_short_form_counts_only_where_it_stands_as_a_name() -> None:
+    org, forms = "Summit Credit Union", ["Summit Credit Union", "Summit"]
+    assert not _verified("Hike to the summit of Mount Diablo.", org, forms)
+    assert not _verified("Try **Summit State Bank** downtown.", org, forms)
+    assert not _verified("Summit meetings ran late. Rates rose.", org, forms)
+    assert _verified("Members like **Summit** for its app.", org, forms)
+    assert _verified("Options include UW Credit Union and Summit, both in Madison.", org, forms)
+    assert _verified("| Summit | $6.2B |", org, forms)
+
+
+def test_a_short_form_running_into_another_org_type_is_another_org() -> None:
+    org, forms = "Alliant Credit Union", ["Alliant Credit Union", "Alliant"]
+    assert not _verified("Alliant Energy raised rates in Iowa.", org, forms)
+    assert not _verified("An Alliant-style approach is rare.", org, forms)
+    assert _verified("Alliant pays 3.1% on savings.", org, forms)
+    assert _verified("Book at Alliant Plano West today.", org, forms)
+
+
+def test_praise_ratings_and_low_fees_are_positive() -> None:
+    assert judge_sentiment(["Patelco is hard to beat on rates."], ["Patelco"]).sentiment == (
+        "positive"
+    )
+    rated = judge_sentiment(["**Bright Smile Dental**\n★ 4.9 (1,052 reviews) · Dentist"], [])
+    assert rated.sentiment == "positive" and ("rating 4.9", 0.6) in rated.terms
+    assert judge_sentiment(["Free checking with no monthly fees."], []).sentiment == "positive"
+
+
+def test_complaints_poor_ratings_and_fines_are_negative() -> None:
+    assert judge_sentiment(["| Roto-Rooter | 2.3 (1,100) | Yes |"], []).sentiment == "negative"
+    fined = "Regulators fined the bank $50 million over delays, and a lawsuit followed."
+    assert judge_sentiment([fined], []).sentiment == "negative"
+
+
+def test_facts_names_questions_and_the_assistant_are_neutral() -> None:
+    facts = "Fees start at $3.99 for orders over $35, plus a service fee of about 5%."
+    assert judge_sentiment([facts], []).sentiment == "neutral"
+    # The org's name and other names carry no sentiment ("Progressive", "Hilton Honors").
+    assert judge_sentiment(["Progressive sells auto policies."], ["Progressive"]).score == 0
+    assert judge_sentiment(["Members join Hilton Honors for free nights."], []).sentiment in (
+        "neutral",
+        "positive",
+    )
+    assert judge_sentiment(["Is Acme still a good choice?"], []).score == 0
+    unknown = "I could not find reliable information about Harborview Family Dental."
+    assert judge_sentiment([unknown], ["Harborview Family Dental"]).sentiment == "neutral"
