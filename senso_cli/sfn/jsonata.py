@@ -135,16 +135,42 @@ def evaluate(expression: str, bindings: Mapping[str, Any], field: str) -> Any:
 
     Raises ``StatesError(States.QueryEvaluationError)`` for an undefined result or an error.
     """
-    try:
-        compiled = compile_expression(expression)
-        text = compiled.evaluate_json_or_none(None, dict(bindings))
-    except ValueError as exc:
+    text, message = _run(expression, bindings)
+    if message is not None:
         raise StatesError(
-            QUERY_EVALUATION_ERROR, causes.jsonata_failed(expression, field, _message(exc))
-        ) from None
+            QUERY_EVALUATION_ERROR, causes.jsonata_failed(expression, field, message)
+        )
     if text is None:
         raise StatesError(QUERY_EVALUATION_ERROR, causes.jsonata_undefined(expression, field))
     return json.loads(text)
+
+
+def _run(expression: str, bindings: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(the result as JSON text or None when undefined, None) or (None, the error message).
+
+    The library's exception is turned into text here, on purpose: its traceback would keep the
+    compiled expression alive until whichever thread drops the error, and jsonatapy objects
+    must be dropped by the thread that made them.
+    """
+    try:
+        compiled = compile_expression(expression)
+    except ValueError as exc:
+        return None, _message(exc)
+    try:
+        return compiled.evaluate_json_or_none(None, dict(bindings)), None
+    except ValueError as exc:
+        return None, _message(exc)
+    finally:
+        del compiled
+
+
+def syntax_error(expression: str) -> str | None:
+    """Why ``expression`` does not parse, or None when it does."""
+    try:
+        compile_expression(expression)
+    except ValueError as exc:
+        return _message(exc)
+    return None
 
 
 def _message(exc: ValueError) -> str:

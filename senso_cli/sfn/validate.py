@@ -19,6 +19,7 @@ _TERMINAL_TYPES = frozenset({"Succeed", "Fail"})
 _HANDLES_ERRORS = frozenset({"Task", "Parallel", "Map"})
 _TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 _PATH_FIELDS = ("InputPath", "OutputPath", "ItemsPath")
+_STAND_INS: dict[str, Any] = {"Timestamp": "1970-01-01T00:00:00Z", "Error": "E", "Cause": "C"}
 
 
 def load(definition: Mapping[str, Any] | str) -> dict[str, Any]:
@@ -169,8 +170,12 @@ def _check_state(
     if uses_jsonata and kind == "Choice":
         _check_conditions(state, where, found)
     elif uses_jsonata:
-        # Numbers and timestamps given as {% %} expressions are checked when they run.
-        literal = {k: v for k, v in state.items() if not jsonata.is_expression(v)}
+        # Numbers and timestamps given as {% %} expressions are checked when they run: stand a
+        # valid literal in for them here.
+        literal = {
+            key: (_STAND_INS.get(key, 1) if jsonata.is_expression(value) else value)
+            for key, value in state.items()
+        }
         _KIND_CHECKS.get(kind, _no_check)(literal, where, found)
     else:
         _KIND_CHECKS.get(kind, _no_check)(state, where, found)
