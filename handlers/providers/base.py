@@ -50,6 +50,9 @@ class ProviderAnswer(BaseModel):
     simulated: bool
     latency_ms: float
     placeholder: bool = False
+    web_search: bool | None = None
+    """Whether the answer could search the web: False when the provider answered without it
+    (a Claude model the search tool does not support); None when the provider has no choice."""
 
 
 class ProviderFailure(BaseModel):

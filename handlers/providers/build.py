@@ -17,6 +17,11 @@ import httpx
 import httpx2
 
 from handlers.errors import InvalidInputError
+from handlers.providers.anthropic_messages import (
+    AnthropicProvider,
+    anthropic_client,
+    anthropic_models,
+)
 from handlers.providers.base import Provider
 from handlers.providers.brightdata import DATASETS, BrightDataProvider, DatasetKind
 from handlers.providers.brightdata_client import BrightDataClient
@@ -28,6 +33,7 @@ from handlers.providers.config import (
     RateLimitConfig,
     normalise_model_name,
 )
+from handlers.providers.linkup import LinkupProvider
 from handlers.providers.openai_responses import (
     OpenAIResponsesProvider,
     UpstreamModel,
@@ -42,10 +48,10 @@ from handlers.providers.retrying import RetryPolicy
 from handlers.providers.simulated import SimulatedProvider
 
 HttpClientFactory = Callable[[str], httpx.Client]
-"""Makes the httpx client of a provider family ("brightdata"), e.g. pointed at a fake."""
+"""Makes the httpx client of a provider family ("brightdata", "linkup"), e.g. for a fake."""
 
 OpenAIHttpClientFactory = Callable[[str], httpx2.Client]
-"""Makes the httpx2 client the OpenAI SDK uses for "openai" or "azure_openai"."""
+"""Makes the httpx2 client an SDK uses for "openai", "azure_openai" or "anthropic"."""
 
 
 def azure_deployments(
@@ -132,6 +138,29 @@ def build_registry(
             sleep=sleep,
         )
 
+    def anthropic_provider(routes: dict[str, ModelRoute]) -> Provider:
+        settings = config.anthropic
+        return AnthropicProvider(
+            client=anthropic_client(settings, openai_http("anthropic")),
+            models=anthropic_models({name: route.upstream_model for name, route in routes.items()}),
+            limiter=limiter(settings.rate_limit),
+            retry_policy=RetryPolicy.from_config(settings.retry),
+            settings=settings,
+            sleep=sleep,
+        )
+
+    def linkup_provider(_: dict[str, ModelRoute]) -> Provider:
+        settings = config.linkup
+        http = http_client_factory("linkup") if http_client_factory is not None else httpx.Client()
+        closers.append(http.close)
+        return LinkupProvider(
+            http=http,
+            settings=settings,
+            limiter=limiter(settings.rate_limit),
+            retry_policy=RetryPolicy.from_config(settings.retry),
+            sleep=sleep,
+        )
+
     def shared_brightdata_client() -> BrightDataClient:
         if brightdata_client:
             return brightdata_client[0]
@@ -188,6 +217,8 @@ def build_registry(
         "brightdata_chatgpt": brightdata_factory("chatgpt"),
         "brightdata_perplexity": brightdata_factory("perplexity"),
         "brightdata_gemini": brightdata_factory("gemini"),
+        "anthropic": anthropic_provider,
+        "linkup": linkup_provider,
     }
     azure_routes = {n: r for n, r in config.routes.items() if r.provider == "azure_openai"}
     _, unservable = azure_deployments(config.azure_openai, azure_routes)

@@ -19,6 +19,8 @@ ProviderKind = Literal[
     "brightdata_chatgpt",
     "brightdata_perplexity",
     "brightdata_gemini",
+    "anthropic",
+    "linkup",
 ]
 
 BRIGHTDATA_MAX_CHUNK = 20
@@ -124,6 +126,51 @@ class BrightDataConfig(_Strict):
     retry: RetryConfig = RetryConfig()
 
 
+class AnthropicConfig(_Strict):
+    """Anthropic's Messages API through the official SDK, with the server-side web search tool.
+
+    The old system sent Claude no web search at all; here the tool is sent to every model whose
+    id starts with one of `web_search_models` (the models Anthropic documents it for). Other
+    models answer without it, and their answers say so (`ProviderAnswer.web_search` False).
+    """
+
+    api_key: SecretStr | None = None
+    base_url: str = "https://api.anthropic.com"
+    max_tokens: int = Field(default=2000, ge=1)
+    # The old system sent 0.7. The current SDK no longer has the parameter (newer models fix
+    # their own sampling), so it is sent as an extra body field only when set here.
+    temperature: float | None = Field(default=None, ge=0, le=1)
+    web_search: bool = True
+    web_search_max_uses: int = Field(default=5, ge=1)
+    web_search_models: tuple[str, ...] = (
+        "claude-opus-4",
+        "claude-sonnet-4",
+        "claude-haiku-4",
+        "claude-3-7-sonnet",
+        "claude-3-5-haiku",
+    )
+    max_continuations: int = Field(
+        default=3, ge=0, description="pause_turn resumptions of a long server-tool turn"
+    )
+    timeout_s: float = Field(default=120.0, gt=0)
+    expected_output_tokens: int = Field(default=1500, ge=0)
+    # Anthropic's first usage tier; raise them to the account's tier.
+    rate_limit: RateLimitConfig = RateLimitConfig(rpm=50, tpm=30_000, max_concurrency=8)
+    retry: RetryConfig = RetryConfig()
+
+
+class LinkupConfig(_Strict):
+    """Linkup's search API (`POST {base_url}/search`) asked for a sourced answer."""
+
+    api_key: SecretStr | None = None
+    base_url: str = "https://api.linkup.so/v1"
+    depth: Literal["standard", "deep"] = "standard"
+    timeout_s: float = Field(default=60.0, gt=0)
+    # Linkup counts requests per second and concurrent requests, not tokens.
+    rate_limit: RateLimitConfig = RateLimitConfig(rpm=600, max_concurrency=10)
+    retry: RetryConfig = RetryConfig()
+
+
 class ProvidersConfig(_Strict):
     """Every provider's settings plus the explicit model-name routes.
 
@@ -142,10 +189,13 @@ class ProvidersConfig(_Strict):
         if isinstance(value, str) and value.strip().lower() in ("", "none", "off"):
             return None
         return value
+
     simulated: SimulatedConfig = SimulatedConfig()
     openai: OpenAIConfig = OpenAIConfig()
     azure_openai: AzureOpenAIConfig = AzureOpenAIConfig()
     brightdata: BrightDataConfig = BrightDataConfig()
+    anthropic: AnthropicConfig = AnthropicConfig()
+    linkup: LinkupConfig = LinkupConfig()
 
     @model_validator(mode="after")
     def _route_names_are_unique(self) -> ProvidersConfig:

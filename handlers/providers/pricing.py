@@ -34,6 +34,14 @@ TOKEN_PRICES: dict[str, TokenPrice] = {
     "gpt-5-mini": TokenPrice(0.25, 2.0),
     "gpt-5-nano": TokenPrice(0.05, 0.40),
     "claude-sonnet-4-20250514": TokenPrice(3.0, 15.0),
+    # Anthropic list prices; a dated id is priced by its family through the prefix rule.
+    "claude-sonnet-4": TokenPrice(3.0, 15.0),
+    "claude-opus-4": TokenPrice(15.0, 75.0),
+    "claude-opus-4-5": TokenPrice(5.0, 25.0),
+    "claude-haiku-4-5": TokenPrice(1.0, 5.0),
+    "claude-3-7-sonnet": TokenPrice(3.0, 15.0),
+    "claude-3-5-haiku": TokenPrice(0.80, 4.0),
+    "claude-3-haiku": TokenPrice(0.25, 1.25),
     "sonar": TokenPrice(1.0, 1.0),
 }
 
@@ -46,6 +54,8 @@ WEB_SEARCH_FEE_USD: dict[str, float] = {
 """Fee per web search call (the vendors price them per 1,000)."""
 
 BRIGHTDATA_COST_PER_RECORD_USD = 0.0015
+LINKUP_COST_PER_ANSWER_USD = WEB_SEARCH_FEE_USD["linkup"]
+"""Linkup bills a standard-depth sourced answer as one search ($5.5 per 1,000)."""
 
 
 class UnpricedModelError(InvalidInputError):
@@ -90,4 +100,13 @@ def openai_answer_cost(
     """Tokens priced by `model` plus the OpenAI web-search fee per search call."""
     return token_cost(require_price(model), input_tokens, output_tokens) + (
         web_searches * WEB_SEARCH_FEE_USD["openai"]
+    )
+
+
+def anthropic_answer_cost(
+    model: str, input_tokens: int, output_tokens: int, *, web_searches: int = 0
+) -> float:
+    """Tokens priced by `model` plus Anthropic's web-search fee per search the answer ran."""
+    return token_cost(require_price(model), input_tokens, output_tokens) + (
+        web_searches * WEB_SEARCH_FEE_USD["anthropic"]
     )

@@ -40,6 +40,8 @@ PLANTED_ENV = {
     "SENSO_OPENAI_API_KEY": "sk-PLANTED-openai-0000",
     "SENSO_AZURE_OPENAI_API_KEY": "az-PLANTED-azure-1111",
     "SENSO_BRIGHTDATA_API_KEY": "bd-PLANTED-brightdata-2222",
+    "SENSO_ANTHROPIC_API_KEY": "sk-ant-PLANTED-anthropic-5555",
+    "SENSO_LINKUP_API_KEY": "lk-PLANTED-linkup-6666",
     "SENSO_INNGEST_EVENT_KEY": "evt-PLANTED-inngest-event-3333",
     "SENSO_INNGEST_SIGNING_KEY": "signkey-prod-PLANTED-inngest-signing-4444",
 }
@@ -52,6 +54,8 @@ NEEDLES = sorted(
         "openai-0000",
         "azure-1111",
         "brightdata-2222",
+        "anthropic-5555",
+        "linkup-6666",
         "inngest-event-3333",
         "inngest-signing-4444",
         "db-pass",
