@@ -99,9 +99,37 @@ def short_forms(core: str) -> list[str]:
     return forms
 
 
+def domain_name_root(core: str) -> str | None:
+    """ "Senso" for an org named like a domain ("Senso.ai"), when the root is a usable name."""
+    found = re.fullmatch(r"([A-Za-z][\w-]*)\.[A-Za-z]{2,6}", core)
+    if found is None or zipf(found.group(1)) >= VERY_COMMON_ZIPF:
+        return None
+    return found.group(1)
+
+
 def _before(text: str, start: int) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     return text[line_start:start]
+
+
+# Closed-class words that may stand capitalised right before a name without being part of it.
+_LEAD_IN_WORDS = """
+    a an the at by for from in into of on to with and or but like unlike including than vs
+    versus as is are was were be both also only even while whereas although if when since
+    because consider choose try visit join contact call ask see use compare our your their
+    its his her my we you they it this that these those here there why how what which
+    about over under after before between among around through during without within via
+    per near behind beyond toward towards against upon across
+"""
+_LEAD_INS = frozenset(_LEAD_IN_WORDS.split())
+
+
+def inside_longer_name(text: str, start: int) -> bool:
+    """Whether the name at `start` is the tail of a longer capitalised name: "First Community
+    Credit Union" is not Community Credit Union (domain §4's own example)."""
+    before = _before(text, start)
+    found = re.search(r"([A-Z][\w'&.-]*[\w'&])[ \t]+$", before.replace("**", "").replace("__", ""))
+    return found is not None and found.group(1).lower().rstrip(".") not in _LEAD_INS
 
 
 def names_another_org(text: str, end: int, org_name: str) -> bool:

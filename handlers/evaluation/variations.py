@@ -29,7 +29,7 @@ from handlers.evaluation.citations import registrable_domain
 from handlers.evaluation.llm import object_schema, structured_completion
 from handlers.evaluation.mentions import usable_variation
 from handlers.evaluation.models import NameVariations
-from handlers.evaluation.names import short_forms
+from handlers.evaluation.names import domain_name_root, short_forms
 
 DEFAULT_VARIATIONS_MODEL = "gpt-4.1-mini"
 VARIATIONS_SCHEMA_NAME = "name_variations_extraction"
@@ -161,6 +161,8 @@ class DeterministicVariationGenerator:
         core = strip_legal_suffixes(name)
         candidates = [name, name.lower(), name.upper(), name.title(), core, core.lower()]
         candidates += short_forms(core)
+        if (root := domain_name_root(core)) is not None:
+            candidates.append(root)
         words = compound_words(core)
         # Only names made of capitalised words have compound forms ("Bank of America" has none).
         if 2 <= len(words) <= MAX_COMPOUND_WORDS and all(w[:1].isupper() for w in words):

@@ -23,7 +23,12 @@ from pydantic import BaseModel, ConfigDict
 from handlers.evaluation.llm import object_schema, structured_completion
 from handlers.evaluation.mentions import is_acronym
 from handlers.evaluation.models import MentionSpan, MentionVerification
-from handlers.evaluation.names import is_ordinary_word, name_in_context, names_another_org
+from handlers.evaluation.names import (
+    inside_longer_name,
+    is_ordinary_word,
+    name_in_context,
+    names_another_org,
+)
 from handlers.evaluation.passages import PASSAGE_SEPARATOR, join_passages, mention_passages
 from handlers.evaluation.sentiment import normalise_sentiment, passage_sentiment
 
@@ -72,6 +77,8 @@ class DeterministicMentionVerifier:
             return True
         if not any(ch.isupper() for ch in span.text):
             return _DOMAIN_AFTER.match(response_text, span.end) is not None
+        if inside_longer_name(response_text, span.start):
+            return False
         if len(span.variation.split()) >= len(org_name.split()):
             return True
         # A short form must be written as a name: capitals where the name has them ("Bright

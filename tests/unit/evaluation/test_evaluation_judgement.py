@@ -63,3 +63,20 @@ def test_facts_names_questions_and_the_assistant_are_neutral() -> None:
     assert judge_sentiment(["Is Acme still a good choice?"], []).score == 0
     unknown = "I could not find reliable information about Harborview Family Dental."
     assert judge_sentiment([unknown], ["Harborview Family Dental"]).sentiment == "neutral"
+
+
+def test_a_name_inside_a_longer_name_is_another_org() -> None:
+    org = "Community Financial Credit Union"
+    forms = [org, "Community Financial"]
+    assert not _verified("It is better than First Community Credit Union here.", org, [org])
+    assert not _verified("**First Community Financial** has branches.", org, forms)
+    assert _verified("At Community Financial Credit Union, we offer loans.", org, forms)
+    assert _verified("About Community Financial: it is member-owned.", org, forms)
+
+
+def test_an_org_named_like_a_domain_is_known_by_its_root() -> None:
+    from handlers.evaluation import DeterministicVariationGenerator
+
+    names = DeterministicVariationGenerator().generate("Senso.ai", []).names
+    assert "Senso" in names
+    assert _verified("Senso tracks how AI answers mention brands.", "Senso.ai", names)
