@@ -192,7 +192,11 @@ def _state_error(error: StatesError, tolerance: Tolerance | None) -> StatesError
 
 def _items(env: StateEnv, effective: Any) -> list[Any]:
     if env.jsonata:
-        items = env.state.get("Items", "{% $states.input %}")
+        if "Items" not in env.state:
+            if not isinstance(env.raw, list):
+                raise StatesError(QUERY_EVALUATION_ERROR, causes.items_not_array(env.raw))
+            return list(env.raw)
+        items = env.state["Items"]
         if jsonata.is_expression(items):
             expression = jsonata.body(items)
             items = env.expression(items, "Items")
@@ -229,7 +233,9 @@ def _count(env: StateEnv, field: str, effective: Any, *, integer: bool) -> float
             value = env.expression(value, field)
     elif f"{field}Path" in state:
         path = state[f"{field}Path"]
-        value = payload.select_path(effective, path, env.context, env.variables.view())
+        value = _number_text(
+            payload.select_path(effective, path, env.context, env.variables.view())
+        )
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or (integer and value != int(value)):
             word = causes.path_not_integer if integer else causes.path_not_float
@@ -244,6 +250,17 @@ def _count(env: StateEnv, field: str, effective: Any, *, integer: bool) -> float
         raise StatesError(RUNTIME, causes.tolerated_percentage_range())
     if value < 0:
         raise StatesError(RUNTIME, f"{field} must be a non-negative number, got {value!r}")
+    return value
+
+
+def _number_text(value: Any) -> Any:
+    """The service parses these fields from text, so "2" is as good as 2."""
+    if isinstance(value, str):
+        for parse in (int, float):
+            try:
+                return parse(value.strip())
+            except ValueError:
+                continue
     return value
 
 

@@ -207,13 +207,17 @@ def _eval(node: Arg, data: Any, context: Any, rng: random.Random, variables: Var
 
 
 def _format(node: Call, data: Any, context: Any, rng: random.Random, variables: Variables) -> str:
-    if (
-        not node.args
-        or not isinstance(node.args[0], Literal)
-        or not isinstance(node.args[0].value, str)
-    ):
-        raise fail("States.Format", "the first argument must be a string literal template")
-    parts = node.args[0].template_parts
+    if not node.args:
+        raise fail("States.Format", "the first argument must be a string template")
+    template = node.args[0]
+    if isinstance(template, Literal) and isinstance(template.value, str):
+        parts = template.template_parts
+    else:
+        # A template read from a path or a variable: its "{}" are placeholders, as written.
+        text = _eval(template, data, context, rng, variables)
+        if not isinstance(text, str):
+            raise fail("States.Format", "the first argument must be a string template")
+        parts = tuple(text.split("{}"))
     values = [_eval(arg, data, context, rng, variables) for arg in node.args[1:]]
     if len(values) != len(parts) - 1:
         raise fail(

@@ -57,7 +57,9 @@ def _partition(array: Any, size: Any) -> Any:
 
 
 def _range(start: Any, end: Any, step: Any) -> Any:
-    return _intrinsic(functions.FUNCTIONS["States.ArrayRange"], start, end, step)
+    numbers = _intrinsic(functions.FUNCTIONS["States.ArrayRange"], start, end, step)
+    # A JSONata sequence of one value is that value: the service answers 1, not [1].
+    return numbers[0] if len(numbers) == 1 else numbers
 
 
 def _hash(data: Any, algorithm: Any) -> Any:

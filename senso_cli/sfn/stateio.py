@@ -188,7 +188,8 @@ class StateEnv:
                 text = self.expression(text, "Timestamp")
             moment = choice.parse_timestamp(text)
             if moment is None:
-                raise StatesError(RUNTIME, causes.timestamp_invalid(text))
+                error = QUERY_EVALUATION_ERROR if self.jsonata else RUNTIME
+                raise StatesError(error, causes.timestamp_invalid(text))
         else:
             path = state["TimestampPath"]
             try:

@@ -315,6 +315,12 @@ INTRINSICS = [
     ),
     intrinsic("split-drops-empty", "States.StringSplit(',,,,', ',')", []),
     intrinsic("split-keeps-blanks", "States.StringSplit(' , ', ',')", [" ", " "]),
+    intrinsic(
+        "format-template-from-path",
+        "States.Format($.t, $.n)",
+        "Hi Ana!",
+        {"t": "Hi {}!", "n": "Ana"},
+    ),
     # Variables and the context object as arguments.
     intrinsic("format-context-name", "States.Format('in {}', $$.State.Name)", "in S"),
     intrinsic(

@@ -461,6 +461,28 @@ STATES = [
         ),
     ),
     Case(
+        "jsonata-map-input-not-array",
+        jone(
+            "Map",
+            name="MapIterateState",
+            ItemProcessor={"StartAt": "In", "States": {"In": {"Type": "Pass", "End": True}}},
+        ),
+        {"foo": "bar"},
+        error="States.QueryEvaluationError",
+        cause=located("MapIterateState", 'Map state input must be an array but was: {"foo":"bar"}'),
+    ),
+    Case(
+        "jsonata-wait-timestamp-invalid",
+        jone("Wait", name="WaitState", Timestamp="{% $states.input.t %}"),
+        {"t": "2016-12-05T21:29:29"},
+        error="States.QueryEvaluationError",
+        cause=located(
+            "WaitState",
+            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+            "format string: 2016-12-05T21:29:29",
+        ),
+    ),
+    Case(
         "jsonata-map-reads-outer-variable",
         jmachine(
             {
