@@ -82,6 +82,7 @@ class History:
         return cursor.last
 
 
-def payload_details(key: str, value: Any) -> dict[str, Any]:
-    """``{"input": "...", "inputDetails": {"truncated": False}}`` (or output)."""
-    return {key: to_json(value), f"{key}Details": {"truncated": False}}
+def payload_details(key: str, value: Any, text: str | None = None) -> dict[str, Any]:
+    """``{"input": "...", "inputDetails": {"truncated": False}}`` (or output); ``text`` is the
+    value's JSON when the caller already has it."""
+    return {key: to_json(value) if text is None else text, f"{key}Details": {"truncated": False}}

@@ -64,10 +64,8 @@ class Path:
     context: bool  # True for ``$$`` paths, which read the context object
     steps: tuple[Step, ...]
     variable: str | None = None  # ``$name...`` paths read the workflow variable ``name``
-
-    @property
-    def definite(self) -> bool:
-        return all(isinstance(step, Member | Index) for step in self.steps)
+    # Members and indexes only (a Reference Path): selects one value. Set by ``parse``.
+    definite: bool = True
 
 
 # Member names end at the next ``.`` or ``[``; AWS accepts most other characters in them.
@@ -97,7 +95,8 @@ def parse(text: str) -> Path:
     steps: list[Step] = []
     while pos < len(text):
         pos = _parse_step(text, pos, steps)
-    return Path(text, context, tuple(steps), variable)
+    definite = all(isinstance(step, Member | Index) for step in steps)
+    return Path(text, context, tuple(steps), variable, definite)
 
 
 def _filter_end(text: str, pos: int) -> int:

@@ -135,7 +135,7 @@ class Executor:
         )
         try:
             transition, assigned = self._transition(env, kind, scope, cursor)
-            check_size(transition.output, name)
+            text = check_size(transition.output, name)
         except StatesError as error:
             raise error.at_state(name, entered) from None
         if transition.caught:
@@ -146,7 +146,7 @@ class Executor:
             cursor,
             f"{kind}StateExited",
             "stateExitedEventDetails",
-            {"name": name, **payload_details("output", transition.output)},
+            {"name": name, **payload_details("output", transition.output, text)},
         )
         return transition
 
