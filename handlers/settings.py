@@ -174,7 +174,7 @@ def load_settings(
         except json.JSONDecodeError as exc:
             raise InvalidInputError(
                 f"{envvars.PROVIDERS_JSON} is not JSON: {exc.msg}",
-                hint="set it to a JSON object such as {\"routes\": {...}}",
+                hint='set it to a JSON object such as {"routes": {...}}',
             ) from exc
         if not isinstance(providers, dict):
             raise InvalidInputError(f"{envvars.PROVIDERS_JSON} must be a JSON object")

@@ -146,6 +146,11 @@ def org_domains(websites: list[str]) -> set[str]:
     return {d for d in (registrable_domain(w) for w in websites) if d}
 
 
+def dropped_urls(text: str) -> list[str]:
+    """URLs of `text` that are not citations: unusable or images (evidence for operators)."""
+    return [raw for raw in extract_urls(text) if clean_url(raw) is None or is_image(raw)]
+
+
 def extract_citations(text: str, websites: list[str]) -> list[Citation]:
     """Cleaned, deduplicated, non-image citations of `text`, typed against the org websites."""
     own = org_domains(websites)

@@ -9,16 +9,18 @@ citation flag carry information (weakness 1) and competitor cost is counted once
 from __future__ import annotations
 
 from handlers.errors import InvalidInputError
-from handlers.evaluation.citations import extract_citations
+from handlers.evaluation.citations import dropped_urls, extract_citations
 from handlers.evaluation.competitors import CompetitorExtractor
 from handlers.evaluation.mentions import find_mentions, usable_variation
 from handlers.evaluation.models import (
     Evaluation,
     EvaluatorLabel,
+    Evidence,
     MentionVerification,
     OrgProfile,
 )
-from handlers.evaluation.rank import mention_rank
+from handlers.evaluation.passages import PASSAGE_SEPARATOR
+from handlers.evaluation.rank import competitors_before
 from handlers.evaluation.sov import share_of_voice
 from handlers.evaluation.verifiers import MentionVerifier
 
@@ -77,6 +79,19 @@ def evaluate_answer(
     spans = verification.confirmed_spans if mentioned else []
     org_position = spans[0].start if spans else (candidates[0].start if mentioned else None)
     total = verification.usage + extraction.usage
+    before = competitors_before(response_text, org_position, extraction.competitors)
+    mention_text_kept = verification.mention_text if mentioned else ""
+    evidence = Evidence(
+        names_searched=names,
+        matched_names=spans,
+        rejected_names=[c for c in candidates if c not in verification.confirmed_spans],
+        passages=mention_text_kept.split(PASSAGE_SEPARATOR) if mention_text_kept else [],
+        mention_bytes=len(mention_text_kept.encode("utf-8")),
+        response_bytes=len(response_text.encode("utf-8")),
+        sentiment=verification.sentiment_evidence if mentioned else None,
+        competitors_before=before,
+        dropped_urls=dropped_urls(response_text),
+    )
     return Evaluation(
         mentioned=mentioned,
         mention_text=verification.mention_text if mentioned else None,
@@ -85,7 +100,7 @@ def evaluate_answer(
             verification.mention_text, response_text, mentioned=mentioned
         ),
         sentiment=(verification.sentiment or "neutral") if mentioned else None,
-        mention_rank=mention_rank(response_text, org_position, extraction.competitors),
+        mention_rank=len(before) + 1 if org_position is not None else None,
         citation=any(c.type == "primary" for c in citations),
         citations=citations,
         competitors=extraction.competitors,
@@ -95,4 +110,5 @@ def evaluate_answer(
         verification_usage=verification.usage,
         competitor_usage=extraction.usage,
         evaluator=evaluator,
+        evidence=evidence,
     )

@@ -60,6 +60,17 @@ class MentionSpan(_Frozen):
     variation: str
 
 
+class SentimentEvidence(_Frozen):
+    """Why the sentiment is what it is: the lexicon's score and scored terms, or the model's
+    own label."""
+
+    method: Literal["lexicon", "model"]
+    score: float | None = None
+    # (term, valence): lexicon words of the passages and star ratings ("rating 4.7").
+    terms: list[tuple[str, float]] = Field(default_factory=list)
+    model_label: str | None = None
+
+
 class MentionVerification(_Frozen):
     """A verifier's verdict on the candidate mentions of one answer."""
 
@@ -68,6 +79,7 @@ class MentionVerification(_Frozen):
     mention_text: str = ""
     # The spans the verifier accepts; the rank is measured from the first of them.
     confirmed_spans: list[MentionSpan] = Field(default_factory=list)
+    sentiment_evidence: SentimentEvidence | None = None
     usage: Usage = Field(default_factory=Usage)
 
 
@@ -84,6 +96,24 @@ class Citation(_Frozen):
     url: str
     domain: str
     type: CitationType
+
+
+class Evidence(_Frozen):
+    """What each metric was decided on, so an operator can see why."""
+
+    # mention: the names looked for, where they matched, and which matches were not accepted.
+    names_searched: list[str] = Field(default_factory=list)
+    matched_names: list[MentionSpan] = Field(default_factory=list)
+    rejected_names: list[MentionSpan] = Field(default_factory=list)
+    # share of voice: the passages (joined with " || " they are the mention text) and sizes.
+    passages: list[str] = Field(default_factory=list)
+    mention_bytes: int = 0
+    response_bytes: int = 0
+    sentiment: SentimentEvidence | None = None
+    # rank: the competitors the answer names before the org.
+    competitors_before: list[str] = Field(default_factory=list)
+    # citations: URLs found in the text but not cited (not http(s), or images).
+    dropped_urls: list[str] = Field(default_factory=list)
 
 
 class Evaluation(_Frozen):
@@ -108,3 +138,4 @@ class Evaluation(_Frozen):
     evaluator: EvaluatorLabel = "deterministic"
     # True when the answer is the provider-failure placeholder and was not evaluated.
     failed_run: bool = False
+    evidence: Evidence = Field(default_factory=Evidence)

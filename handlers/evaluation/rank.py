@@ -21,14 +21,21 @@ def first_appearance(text: str, name: str) -> int | None:
     return spans[0].start if spans else None
 
 
-def mention_rank(text: str, org_position: int | None, competitors: list[str]) -> int | None:
-    """1 + the number of competitors that appear before the org; None when not mentioned."""
+def competitors_before(text: str, org_position: int | None, competitors: list[str]) -> list[str]:
+    """The competitors the answer names before the org's first mention."""
     if org_position is None:
-        return None
-    earlier = 0
+        return []
+    earlier: list[str] = []
     for name in competitors:
         position = first_appearance(text, name)
         # A tie means the competitor is part of the org's own span; the org keeps its place.
         if position is not None and position < org_position:
-            earlier += 1
-    return earlier + 1
+            earlier.append(name)
+    return earlier
+
+
+def mention_rank(text: str, org_position: int | None, competitors: list[str]) -> int | None:
+    """1 + the number of competitors that appear before the org; None when not mentioned."""
+    if org_position is None:
+        return None
+    return len(competitors_before(text, org_position, competitors)) + 1

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from handlers.evaluation.llm import object_schema, structured_completion
 from handlers.evaluation.mentions import is_acronym
-from handlers.evaluation.models import MentionSpan, MentionVerification
+from handlers.evaluation.models import MentionSpan, MentionVerification, SentimentEvidence
 from handlers.evaluation.names import (
     inside_longer_name,
     is_ordinary_word,
@@ -30,7 +30,7 @@ from handlers.evaluation.names import (
     names_another_org,
 )
 from handlers.evaluation.passages import PASSAGE_SEPARATOR, join_passages, mention_passages
-from handlers.evaluation.sentiment import normalise_sentiment, passage_sentiment
+from handlers.evaluation.sentiment import judge_sentiment, normalise_sentiment
 
 DEFAULT_VERIFICATION_MODEL = "gpt-4.1"
 VERIFICATION_SCHEMA_NAME = "org_mention_verification_extraction"
@@ -51,9 +51,13 @@ class MentionVerifier(Protocol):
 def _verified(response_text: str, org_name: str, spans: list[MentionSpan]) -> MentionVerification:
     passages = mention_passages(response_text, spans)
     names = sorted({org_name, *(s.variation for s in spans), *(s.text for s in spans)})
+    judgement = judge_sentiment(passages, names)
     return MentionVerification(
         is_mention_verified=True,
-        sentiment=passage_sentiment(passages, names),
+        sentiment=judgement.sentiment,
+        sentiment_evidence=SentimentEvidence(
+            method="lexicon", score=judgement.score, terms=judgement.terms
+        ),
         mention_text=join_passages(passages),
         confirmed_spans=spans,
     )
@@ -185,6 +189,7 @@ class LLMMentionVerifier:
         return MentionVerification(
             is_mention_verified=True,
             sentiment=normalise_sentiment(answer.sentiment) or "neutral",
+            sentiment_evidence=SentimentEvidence(method="model", model_label=answer.sentiment),
             mention_text=mention_text,
             confirmed_spans=candidates,
             usage=usage,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from handlers.evaluation.models import SentimentEvidence
 from senso_cli.errors import EXIT_BAD_INPUT
 from senso_cli.output import err, out, print_json
 from senso_cli.services.evaluate import EvaluationReport, evaluate_text, read_answer
@@ -15,6 +16,13 @@ from senso_cli.services.evaluate import EvaluationReport, evaluate_text, read_an
 
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
+
+
+def _sentiment_evidence(evidence: SentimentEvidence) -> str:
+    if evidence.method == "model":
+        return f"model label {evidence.model_label!r}"
+    terms = ", ".join(f"{term} {value:+.1f}" for term, value in evidence.terms) or "no scored terms"
+    return f"score {evidence.score:+.2f}: {terms}"
 
 
 def render(report: EvaluationReport) -> None:
@@ -34,6 +42,14 @@ def render(report: EvaluationReport) -> None:
     summary.add_row("cited (primary)", _yes_no(result.citation))
     summary.add_row("competitors", ", ".join(result.competitors) or "-")
     summary.add_row("variations", ", ".join(report.variations.names))
+    evidence = result.evidence
+    matched = sorted({span.text for span in evidence.matched_names})
+    summary.add_row("matched as", ", ".join(matched) or "-")
+    rejected = sorted({span.text for span in evidence.rejected_names})
+    if rejected:
+        summary.add_row("not accepted", ", ".join(rejected))
+    if evidence.sentiment is not None:
+        summary.add_row("sentiment from", _sentiment_evidence(evidence.sentiment))
     summary.add_row("evaluator", result.evaluator)
     out.print(summary)
     if result.mention_text:

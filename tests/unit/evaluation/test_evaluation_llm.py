@@ -73,6 +73,9 @@ def test_verifier_normalises_sentiment_and_keeps_verbatim_passages(
     verifier = LLMMentionVerifier(chat_server.client(), "gpt-4.1")
     result = verifier.verify(ANSWER, "Acme Bank", find_mentions(ANSWER, ["Acme Bank"]))
     assert result.is_mention_verified and result.sentiment == "positive"
+    # The evidence keeps the model's own label before normalisation.
+    assert result.sentiment_evidence is not None
+    assert result.sentiment_evidence.model_label == "Positive"
     assert result.mention_text == "**Acme Bank** – Acme Bank has excellent service."
     assert result.usage.input_tokens == 120
     schema = chat_server.requests[0]["response_format"]["json_schema"]["schema"]
