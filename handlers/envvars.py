@@ -31,6 +31,10 @@ LINKUP_API_KEY = "SENSO_LINKUP_API_KEY"
 LINKUP_BASE_URL = "SENSO_LINKUP_BASE_URL"
 INNGEST_EVENT_KEY = "SENSO_INNGEST_EVENT_KEY"
 INNGEST_SIGNING_KEY = "SENSO_INNGEST_SIGNING_KEY"
+# The migration's rails (settings `rollout.*`).
+ROLLOUT_LOCAL_PERCENT = "SENSO_ROLLOUT_LOCAL_PERCENT"
+ROLLOUT_GATE_MIN_PAIRS = "SENSO_ROLLOUT_GATE_MIN_PAIRS"
+ROLLOUT_GATE_MIN_DAYS = "SENSO_ROLLOUT_GATE_MIN_DAYS"
 
 # The container contract between the state machine and a step handler.
 STEP_INPUT = "SENSO_STEP_INPUT"
@@ -61,6 +65,9 @@ SETTINGS_KEYS: dict[str, str] = {
     LINKUP_BASE_URL: "providers.linkup.base_url",
     INNGEST_EVENT_KEY: "inngest.event_key",
     INNGEST_SIGNING_KEY: "inngest.signing_key",
+    ROLLOUT_LOCAL_PERCENT: "rollout.local_percent",
+    ROLLOUT_GATE_MIN_PAIRS: "rollout.gate_min_pairs",
+    ROLLOUT_GATE_MIN_DAYS: "rollout.gate_min_days",
 }
 
 # Set by the task definition for the dispatcher (the daily schedule's `Dispatch` step).

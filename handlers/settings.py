@@ -62,6 +62,21 @@ class EnvironmentSettings(BaseModel):
     inngest: InngestSettings = Field(default_factory=InngestSettings)
 
 
+class RolloutSettings(BaseModel):
+    """The migration's rails: the local stage before any rollout, and the gate's evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The local home's Step Functions share until a rollout is recorded: 100 so the quick
+    # start runs the state machine. AWS environments always start at 0% (all on Inngest).
+    local_percent: float = Field(default=100.0, ge=0, le=100)
+    # A raise needs this many paired batches with compare PASS, gathered after the current
+    # stage began, on at least this many distinct batch days (a week's stage, shadowing 20-50
+    # orgs a day, clears both after a few nights).
+    gate_min_pairs: int = Field(default=20, ge=1)
+    gate_min_days: int = Field(default=3, ge=1)
+
+
 class Settings(BaseModel):
     """Everything senso can be configured with."""
 
@@ -79,6 +94,7 @@ class Settings(BaseModel):
     evaluator: Literal["auto", "deterministic", "llm"] = "auto"
     providers: dict[str, Any] = Field(default_factory=dict)
     inngest: InngestSettings = Field(default_factory=InngestSettings)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
     @property
     def config_file(self) -> Path:

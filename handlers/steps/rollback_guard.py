@@ -19,6 +19,7 @@ from pydantic import Field
 
 from handlers import envvars
 from handlers.errors import InvalidInputError
+from handlers.routing import DEFAULT_SALT
 from handlers.steps.base import Step, StepContext, StepModel, register
 
 FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
@@ -96,12 +97,17 @@ def rollback_guard(ctx: StepContext, data: GuardInput) -> GuardResult:
         f"({rate:.1%} > {data.max_failure_rate:.1%})"
     )
     if not data.dry_run:
+        # A whole rollout change, as `senso rollout status` reads it: a rollback from the
+        # previous percentage, with who, when and why (not the old change's fields kept).
         updated = {
-            **current,
+            "kind": "rollback",
             "percent": 0,
+            "previous_percent": previous,
+            "salt": current.get("salt") or DEFAULT_SALT,
             "updated_by": "rollback-guard",
             "updated_at": datetime.now(UTC).isoformat(),
             "reason": reason,
+            "forced": False,
         }
         services.ssm.put_parameter(
             Name=services.parameter_name, Value=json.dumps(updated), Type="String", Overwrite=True

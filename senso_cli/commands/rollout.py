@@ -56,7 +56,10 @@ def rollout_backends(
     settings = state(ctx).loaded.settings
     env = settings.environment()
     if env is None:
-        return PostgresRolloutStore(state(ctx).db), None, rollback_service.RollbackNames(), None
+        store = PostgresRolloutStore(
+            state(ctx).db, initial_percent=settings.rollout.local_percent
+        )
+        return store, None, rollback_service.RollbackNames(), None
     if not env.rollout_parameter_name:
         raise ConfigurationError(
             f"environment {settings.env!r} has no rollout_parameter_name",
@@ -172,7 +175,7 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
         return
     current = report.state
     out.print(f"stage: {report.stage} ({report.where})")
-    if current.updated_at is not None:
+    if current.recorded and current.updated_at is not None:
         why = f": {current.reason}" if current.reason else ""
         out.print(
             f"last change: {current.updated_at:%Y-%m-%d %H:%M} UTC by {current.updated_by}{why}"

@@ -11,7 +11,14 @@ Two stores sit behind one protocol:
   current value immediately before writing; a race in that small window still keeps both
   writes in the history.
 
-`record` is idempotent (asking for the current percentage writes nothing) and refuses with
+Until the first change is recorded a store reports its *initial* percentage, not a change:
+0% for an AWS environment (the value Terraform creates, `{"percent":0}`, or no parameter at all:
+every org on Inngest, as the dispatcher reads it), and the configured `rollout.local_percent`
+for the local database. `RolloutState.recorded` says which of the two the current percentage is;
+status, dry run, router and rollback all read that one state.
+
+`record` is idempotent (asking for the recorded percentage again writes nothing; the initial
+percentage is not recorded, so asking for it writes the first change) and refuses with
 `RolloutConflictError` when the percentage is no longer the one the caller decided against, so
 callers re-check their gate instead of acting on a stale stage.
 """
@@ -70,7 +77,11 @@ class RolloutChange(BaseModel):
 
 
 class RolloutState(BaseModel):
-    """The current stage: the share of orgs on Step Functions and its history, oldest first."""
+    """The current stage: the share of orgs on Step Functions and its history, oldest first.
+
+    `recorded` is False while the percentage is the store's initial one (no change recorded
+    yet, or only the value Terraform created); then `updated_*` and `reason` are None.
+    """
 
     percent: float = Field(default=0.0, ge=0, le=100)
     salt: str = DEFAULT_SALT
@@ -78,11 +89,20 @@ class RolloutState(BaseModel):
     updated_at: datetime | None = None
     reason: str | None = None
     history: list[RolloutChange] = Field(default_factory=list)
+    recorded: bool = False
+    # Where the percentage comes from while nothing is recorded, for operator output.
+    initial_note: str = "no rollout recorded yet"
 
     @classmethod
-    def from_history(cls, history: list[RolloutChange]) -> RolloutState:
+    def from_history(
+        cls,
+        history: list[RolloutChange],
+        *,
+        initial_percent: float = 0.0,
+        initial_note: str = "no rollout recorded yet",
+    ) -> RolloutState:
         if not history:
-            return cls()
+            return cls(percent=initial_percent, initial_note=initial_note)
         last = history[-1]
         return cls(
             percent=last.percent,
@@ -91,7 +111,13 @@ class RolloutState(BaseModel):
             updated_at=last.updated_at,
             reason=last.reason,
             history=history,
+            recorded=True,
         )
+
+    @property
+    def stage_started_at(self) -> datetime | None:
+        """When the current stage began: the last recorded change (None: nothing recorded)."""
+        return self.updated_at if self.recorded else None
 
 
 class RolloutStore(Protocol):
@@ -134,8 +160,10 @@ class PostgresRolloutStore:
 
     where = "PostgreSQL (local)"
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, initial_percent: float = 0.0) -> None:
         self._db = db
+        # The percentage before any change is recorded (settings: rollout.local_percent).
+        self._initial = initial_percent
 
     def load(self) -> RolloutState:
         with self._db.connect(autocommit=True) as conn:
@@ -143,7 +171,12 @@ class PostgresRolloutStore:
                 "SELECT change_id, kind, percent, previous_percent, salt, updated_by, reason, "
                 "forced, created_at FROM rollout_changes ORDER BY change_id"
             ).fetchall()
-        return RolloutState.from_history([_change_from_row(row) for row in rows])
+        history = [_change_from_row(row) for row in rows]
+        return RolloutState.from_history(
+            history,
+            initial_percent=self._initial,
+            initial_note="no rollout recorded yet; local default rollout.local_percent",
+        )
 
     def record(self, request: ChangeRequest, *, expected_percent: float) -> RolloutChange | None:
         with self._db.transaction() as conn:
@@ -151,9 +184,9 @@ class PostgresRolloutStore:
             latest = conn.execute(
                 "SELECT percent, salt FROM rollout_changes ORDER BY change_id DESC LIMIT 1"
             ).fetchone()
-            current = float(latest["percent"]) if latest else 0.0
+            current = float(latest["percent"]) if latest else self._initial
             salt = latest["salt"] if latest else DEFAULT_SALT
-            if current == request.percent:
+            if latest is not None and current == request.percent:
                 return None
             if current != expected_percent:
                 raise _conflict(expected_percent, current)
@@ -176,6 +209,14 @@ class PostgresRolloutStore:
         return _change_from_row(row)
 
 
+class InitialValue(BaseModel):
+    """A parameter value that is not a recorded change: what Terraform creates
+    (`rollout_initial_value`, `{"percent":0}`), a percentage and optionally a salt."""
+
+    percent: float = Field(ge=0, le=100)
+    salt: str = DEFAULT_SALT
+
+
 class SsmRolloutStore:
     """Rollout state in one SSM parameter (JSON); the parameter history is the audit trail."""
 
@@ -190,9 +231,11 @@ class SsmRolloutStore:
     def where(self) -> str:
         return f"SSM parameter {self._name}"
 
-    def _parse(self, value: str, version: int) -> RolloutChange:
+    def _parse(self, value: str, version: int) -> RolloutChange | InitialValue:
         try:
             data = json.loads(value)
+            if isinstance(data, dict) and "updated_by" not in data:
+                return InitialValue.model_validate(data)
             return RolloutChange.model_validate({**data, "version": version})
         except (ValueError, ValidationError) as exc:
             raise InvalidInputError(
@@ -204,14 +247,27 @@ class SsmRolloutStore:
         try:
             versions = self._parameters.history(self._name)
         except AwsNotFoundError:
-            return RolloutState()
-        return RolloutState.from_history([self._parse(v.value, v.version) for v in versions])
+            # No parameter yet: nothing moved, every org stays on Inngest.
+            return RolloutState(initial_note=f"no rollout recorded yet; {self._name} not found")
+        parsed = [self._parse(v.value, v.version) for v in versions]
+        history = [entry for entry in parsed if isinstance(entry, RolloutChange)]
+        latest = parsed[-1] if parsed else None
+        if isinstance(latest, InitialValue):
+            # Terraform's value, or one written over the recorded history by hand: routing
+            # follows it, but it records no change.
+            return RolloutState(
+                percent=latest.percent,
+                salt=latest.salt,
+                history=history,
+                initial_note=f"no rollout recorded yet; initial value of {self._name}",
+            )
+        return RolloutState.from_history(history)
 
     def record(self, request: ChangeRequest, *, expected_percent: float) -> RolloutChange | None:
         existing = self._parameters.find(self._name)
         current = self._parse(existing.value, existing.version) if existing else None
         current_percent = current.percent if current else 0.0
-        if current_percent == request.percent:
+        if isinstance(current, RolloutChange) and current_percent == request.percent:
             return None
         if current_percent != expected_percent:
             raise _conflict(expected_percent, current_percent)

@@ -69,12 +69,16 @@ def _percent_to_zero(store: RolloutStore, actor: str, reason: str | None) -> Che
     step = "rollout percentage to 0"
     for attempt in range(1, _ATTEMPTS + 1):
         current = store.load()
-        if current.percent == 0:
+        if current.percent == 0 and current.recorded:
+            # A no-op only when 0% is *recorded*: an initial 0% gets its who, when and why.
             return ChecklistItem(
                 step, "unchanged", f"already 0% (all orgs on Inngest; {store.where})"
             )
         request = ChangeRequest(
-            kind="rollback", percent=0, updated_by=actor, reason=reason or "rollback"
+            kind="rollback",
+            percent=0,
+            updated_by=actor,
+            reason=reason or "senso rollback (no --reason given)",
         )
         try:
             change = store.record(request, expected_percent=current.percent)
@@ -84,7 +88,8 @@ def _percent_to_zero(store: RolloutStore, actor: str, reason: str | None) -> Che
             continue
         if change is None:
             break
-        return ChecklistItem(step, "changed", f"{current.percent:g}% -> 0% ({store.where})")
+        was = f"{current.percent:g}%" + ("" if current.recorded else f" ({current.initial_note})")
+        return ChecklistItem(step, "changed", f"{was} -> 0% ({store.where})")
     return ChecklistItem(step, "unchanged", f"already 0% ({store.where})")
 
 

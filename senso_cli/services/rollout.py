@@ -141,7 +141,7 @@ def stage_gate(
     def gate() -> CompareResult:
         moment = (now or (lambda: datetime.now(UTC)))()
         oldest = moment - timedelta(days=RECENT_DAYS)
-        started = store.load().updated_at
+        started = store.load().stage_started_at
         since = max(started, oldest) if started else oldest
         return compare(db, since, moment, tolerance=tolerance)
 
@@ -221,16 +221,19 @@ class RolloutStatus:
 
     @property
     def stage(self) -> str:
-        percent = self.state.percent
-        if not self.state.history:
-            # Routing's rule too (senso_cli.services.routing): with no rollout ever recorded,
-            # trigger and the dispatcher run the state machine.
-            return "no rollout recorded yet (orgs run on Step Functions until the first one)"
-        if percent == 0:
-            return "0% (all orgs on Inngest)"
-        if percent == 100:
-            return "100% (all orgs on Step Functions)"
-        return f"{percent:g}% of orgs on Step Functions"
+        return describe_stage(self.state)
+
+
+def describe_stage(state: RolloutState) -> str:
+    """The stage in words; routing, dry run and rollback read the same `state`."""
+    percent = state.percent
+    if percent == 0:
+        words = "0% (all orgs on Inngest)"
+    elif percent == 100:
+        words = "100% (all orgs on Step Functions)"
+    else:
+        words = f"{percent:g}% of orgs on Step Functions"
+    return words if state.recorded else f"{words}; {state.initial_note}"
 
 
 def rollout_status(

@@ -36,15 +36,15 @@ def decide(store: RolloutStore | None, org_id: str, override: Target | None) -> 
         return Decision(override, f"--target {override} (this call only)")
     if store is None:
         return Decision("sfn", "no rollout parameter configured: Step Functions")
+    # One state, whether recorded or still the store's initial percentage (0% on AWS, the
+    # configured rollout.local_percent locally): `rollout status` shows the same.
     state = store.load()
-    if not state.history:
-        # Nothing was ever rolled out here (a laptop before any `senso rollout`): the workflow
-        # under test is the state machine, as the dispatcher does before a rollout exists.
-        return Decision("sfn", "no rollout recorded yet: Step Functions")
     target = route(org_id, state)
     position = bucket(org_id, state.salt)
     relation = "<" if target == "sfn" else ">="
+    where = "" if state.recorded else f" ({state.initial_note})"
     return Decision(
         target,
-        f"rollout {state.percent:g}%: bucket {position:.3f} {relation} {state.percent / 100:.3f}",
+        f"rollout {state.percent:g}%{where}: bucket {position:.3f} {relation} "
+        f"{state.percent / 100:.3f}",
     )

@@ -171,7 +171,8 @@ def ssm_store(mocked_aws: None) -> SsmRolloutStore:
 
 def test_ssm_store_keeps_its_history_in_parameter_versions(ssm_store: SsmRolloutStore) -> None:
     store: RolloutStore = ssm_store
-    assert store.load() == RolloutState()
+    fresh = store.load()
+    assert fresh.percent == 0 and not fresh.recorded and fresh.history == []
     apply_rollout(store, 10, "canary", True, never_called, actor="erin")
     apply_rollout(store, 50, None, False, lambda: _passing_stub(), actor="frank")
     assert not apply_rollout(store, 50, None, False, never_called, actor="frank").changed
@@ -209,7 +210,11 @@ def _passing_stub() -> CompareResult:
     return _Passing()  # type: ignore[return-value]
 
 
-def test_cli_rollout(cli_env: Database, runner: CliRunner, cli: typer.Typer) -> None:
+def test_cli_rollout(
+    cli_env: Database, runner: CliRunner, cli: typer.Typer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rehearsal home configured like a fresh stack: 0% until the first rollout.
+    monkeypatch.setenv("SENSO_ROLLOUT_LOCAL_PERCENT", "0")
     shadowed(cli_env, discrepancy=True)
     for bad in ("-1", "101", "abc"):
         result = runner.invoke(cli, ["rollout", "--percent", bad])

@@ -13,6 +13,7 @@ from moto import mock_aws
 from handlers.db.database import Database
 from handlers.steps.base import StepContext, get_step
 from handlers.steps.rollback_guard import GuardServices
+from senso_cli.migration.rollout_state import RolloutChange
 
 PARAMETER = "/senso/test/rollout"
 PASS_MACHINE = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
@@ -64,6 +65,9 @@ def test_guard_rolls_back_a_bad_night_once(db: Database, aws: tuple[Any, Any]) -
     state = json.loads(ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"])
     assert state["percent"] == 0 and state["salt"] == "s"
     assert state["updated_by"] == "rollback-guard"
+    # A whole rollback change, as `senso rollout status` reads it from the parameter history.
+    change = RolloutChange.model_validate(state)
+    assert change.kind == "rollback" and change.previous_percent == 50 and change.reason
     second = _run(db, services, min_executions=5)
     assert not second["rolled_back"] and second["reason"] == "already at 0%"
 
