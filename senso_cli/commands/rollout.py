@@ -152,12 +152,19 @@ def rollout(
     service.validate_percent(percent)
     store, _, _, _ = rollout_backends(ctx)
     db = state(ctx).db
+    rails = state(ctx).loaded.settings.rollout
     outcome = service.apply_rollout(
         store,
         percent,
         reason,
         force,
-        service.stage_gate(db, store, tolerance=parse_tolerance(tolerance)),
+        service.stage_gate(
+            db,
+            store,
+            tolerance=parse_tolerance(tolerance),
+            min_pairs=rails.gate_min_pairs,
+            min_days=rails.gate_min_days,
+        ),
         actor=operator(),
         orgs=service.list_org_refs(db),
         dry_run=dry_run,

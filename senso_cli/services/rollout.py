@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import pandas as pd
+
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError, SensoError
 from senso_cli.migration import router
@@ -25,6 +27,7 @@ from senso_cli.migration.rollout_state import (
     RolloutStore,
 )
 from senso_cli.services.compare import CompareResult, compare
+from senso_cli.services.compare.metrics import SIDES
 
 Direction = Literal["increase", "decrease", "unchanged"]
 RECENT_DAYS = 7
@@ -68,15 +71,53 @@ class RolloutPlan:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Paired batches gathered since the current stage began, against what a raise needs."""
+
+    pairs: int
+    days: int
+    min_pairs: int
+    min_days: int
+    stage_started_at: datetime | None
+
+    @property
+    def enough(self) -> bool:
+        return self.pairs >= self.min_pairs and self.days >= self.min_days
+
+    def summary(self) -> str:
+        since = (
+            f"since the stage began at {self.stage_started_at:%Y-%m-%d %H:%M} UTC"
+            if self.stage_started_at
+            else f"in the last {RECENT_DAYS} days"
+        )
+        return (
+            f"{self.pairs} paired batches on {self.days} days {since}; a raise needs at least "
+            f"{self.min_pairs} on at least {self.min_days} days"
+        )
+
+
+@dataclass(frozen=True)
 class GateResult:
     passed: bool
     verdict: str
     summary: str
     failed_metrics: list[str] = field(default_factory=list)
+    evidence: Evidence | None = None
 
     @classmethod
-    def of(cls, result: CompareResult) -> GateResult:
-        return cls(result.passed, result.verdict, result.summary(), result.failed_metrics)
+    def of(cls, result: CompareResult, evidence: Evidence | None = None) -> GateResult:
+        if evidence is None or not result.passed or evidence.enough:
+            summary = result.summary()
+            if evidence is not None and result.passed:
+                summary += f"; evidence: {evidence.summary()}"
+            return cls(result.passed, result.verdict, summary, result.failed_metrics, evidence)
+        return cls(
+            False,
+            "NOT ENOUGH EVIDENCE",
+            f"NOT ENOUGH EVIDENCE: {evidence.summary()} (compare: {result.summary()})",
+            [],
+            evidence,
+        )
 
 
 @dataclass(frozen=True)
@@ -128,22 +169,43 @@ def plan_rollout(
     )
 
 
+def count_evidence(
+    result: CompareResult, stage_started_at: datetime | None, min_pairs: int, min_days: int
+) -> Evidence:
+    """The pairs both of whose batches started after the stage began, and their batch days."""
+    pairs = result.paired.pairs
+    if stage_started_at is not None and not pairs.empty:
+        start = pd.Timestamp(stage_started_at)
+        after = pd.Series(True, index=pairs.index)
+        for side in SIDES:
+            started = pd.to_datetime(pairs[f"started_at__{side}"], utc=True)
+            after &= started.notna() & (started >= start)
+        pairs = pairs[after]
+    days = int(pairs["batch_day"].nunique()) if not pairs.empty else 0
+    return Evidence(len(pairs), days, min_pairs, min_days, stage_started_at)
+
+
 def stage_gate(
     db: Database,
     store: RolloutStore,
     *,
     now: Callable[[], datetime] | None = None,
     tolerance: float = 0.01,
-) -> Callable[[], CompareResult]:
-    """The compare gate for the current stage: batches since the stage began, at most the
-    last RECENT_DAYS days."""
+    min_pairs: int = 1,
+    min_days: int = 1,
+) -> Callable[[], GateResult]:
+    """The gate for the current stage: compare over the batch days since the stage began (at
+    most the last RECENT_DAYS days) must pass, on at least `min_pairs` paired batches across
+    `min_days` batch days whose batches both started after the stage began. Pairs recorded
+    before a change never vouch for the stage that change started."""
 
-    def gate() -> CompareResult:
+    def gate() -> GateResult:
         moment = (now or (lambda: datetime.now(UTC)))()
         oldest = moment - timedelta(days=RECENT_DAYS)
         started = store.load().stage_started_at
         since = max(started, oldest) if started else oldest
-        return compare(db, since, moment, tolerance=tolerance)
+        result = compare(db, since, moment, tolerance=tolerance)
+        return GateResult.of(result, count_evidence(result, started, min_pairs, min_days))
 
     return gate
 
@@ -151,7 +213,7 @@ def stage_gate(
 def _refusal(plan: RolloutPlan, gate: GateResult) -> RolloutRefusedError:
     return RolloutRefusedError(
         f"refusing to raise Step Functions from {plan.from_percent:g}% to "
-        f"{plan.to_percent:g}%: compare did not pass for the current stage. {gate.summary}",
+        f"{plan.to_percent:g}%: the gate did not pass for the current stage. {gate.summary}",
         hint="see `senso compare --since 7d`; to accept the differences pass --force --reason TEXT",
     )
 
@@ -161,7 +223,7 @@ def apply_rollout(
     percent: float,
     reason: str | None,
     force: bool,
-    compare_gate: Callable[[], CompareResult],
+    compare_gate: Callable[[], GateResult],
     *,
     actor: str,
     orgs: Sequence[OrgRef] = (),
@@ -183,7 +245,7 @@ def apply_rollout(
         gate: GateResult | None = None
         forced = plan.direction == "increase" and force
         if plan.direction == "increase" and not force:
-            gate = GateResult.of(compare_gate())
+            gate = compare_gate()
             if not gate.passed:
                 if dry_run:
                     return RolloutOutcome(plan, False, True, False, store.where, gate, refused=True)

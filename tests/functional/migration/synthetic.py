@@ -80,10 +80,11 @@ def write_batch(
     sentiment_shift: int = 0,
     duration: timedelta = timedelta(minutes=5),
     status: str = "completed",
+    started_at: datetime | None = None,
 ) -> uuid.UUID:
     """One batch with its runs, evaluations, competitors and ledger entries."""
     batch_id = uuid.uuid4()
-    started = datetime.combine(day, time(2, 0), tzinfo=timezone.utc)  # noqa: UP017
+    started = started_at or datetime.combine(day, time(2, 0), tzinfo=timezone.utc)  # noqa: UP017
     cells = [
         (q, qi, m, name, mi, loc)
         for mi, (m, name) in enumerate(org.models)

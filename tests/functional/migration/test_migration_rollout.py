@@ -23,8 +23,9 @@ from senso_cli.migration.rollout_state import (
     RolloutStore,
     SsmRolloutStore,
 )
-from senso_cli.services.compare import CompareResult, compare
+from senso_cli.services.compare import compare
 from senso_cli.services.rollout import (
+    GateResult,
     OrgRef,
     RolloutRefusedError,
     apply_rollout,
@@ -44,7 +45,7 @@ def shadowed(db: Database, *, discrepancy: bool) -> None:
     write_batch(db, org, YESTERDAY, "inngest", drop_model="claude" if discrepancy else None)
 
 
-def never_called() -> CompareResult:
+def never_called() -> GateResult:
     raise AssertionError("the compare gate must not run")
 
 
@@ -70,7 +71,7 @@ def test_increase_refused_when_compare_fails_then_forced_with_reason(db: Databas
     gate = stage_gate(db, store)
     with pytest.raises(RolloutRefusedError) as refused:
         apply_rollout(store, 10, None, False, gate, actor="alice", orgs=ORGS)
-    assert "compare did not pass" in refused.value.message and "cells" in refused.value.message
+    assert "gate did not pass" in refused.value.message and "cells" in refused.value.message
     assert "--force --reason" in (refused.value.hint or "")
     with pytest.raises(InvalidInputError, match="--force needs --reason"):
         apply_rollout(store, 10, "  ", True, gate, actor="alice", orgs=ORGS)
@@ -113,8 +114,8 @@ def test_concurrent_rollouts_are_all_recorded_in_a_consistent_chain(db: Database
     barrier = threading.Barrier(6)
     errors: list[BaseException] = []
 
-    def gate() -> CompareResult:
-        return passing
+    def gate() -> GateResult:
+        return GateResult.of(passing)
 
     def operator(percent: float) -> None:
         store = PostgresRolloutStore(Database(db.url))  # its own connections
@@ -197,17 +198,8 @@ def test_ssm_store_rejects_a_corrupt_parameter(ssm_store: SsmRolloutStore) -> No
         ssm_store.load()
 
 
-class _Passing:
-    passed = True
-    verdict = "PASS"
-    failed_metrics: list[str] = []  # noqa: RUF012
-
-    def summary(self) -> str:
-        return "PASS: stub"
-
-
-def _passing_stub() -> CompareResult:
-    return _Passing()  # type: ignore[return-value]
+def _passing_stub() -> GateResult:
+    return GateResult(True, "PASS", "PASS: stub")
 
 
 def test_cli_rollout(
