@@ -54,7 +54,15 @@ def print_batch(summary: BatchSummary) -> None:
     )
     sentiment = ", ".join(f"{k} {v}" for k, v in summary.sentiment.items()) or "-"
     out.print(f"  sentiment: {sentiment}")
-    out.print(f"  credits charged: {summary.credits_charged:.2f}")
+    out.print(f"  credits charged: {charged_text(summary)}")
+
+
+def charged_text(summary: BatchSummary) -> str:
+    """What this run charged, with the batch's total when earlier runs charged it."""
+    text = f"{summary.credits_charged:.2f}"
+    if summary.credits_batch_total != summary.credits_charged:
+        text += f" by this run (batch total {summary.credits_batch_total:.2f})"
+    return text
 
 
 # -- trigger -----------------------------------------------------------------------------------

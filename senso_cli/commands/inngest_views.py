@@ -11,6 +11,7 @@ import typer
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError
 from handlers.repositories.orgs import OrgRepository
+from senso_cli.commands.aws_views import charged_text
 from senso_cli.commands.rollout import routing_store
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
@@ -34,7 +35,9 @@ def render(
     exit_on_failure: bool = True,
     emit: bool = True,
 ) -> dict[str, Any]:
-    summary = trigger_service.batch_summary(db, org_id, day, orchestrator="inngest")
+    summary = trigger_service.batch_summary(
+        db, org_id, day, orchestrator="inngest", charged_since=outcome.started_at
+    )
     data = {
         "target": "inngest",
         "routing": decision.reason,
@@ -59,7 +62,7 @@ def render(
                 f"batch {summary.batch_id}: {summary.status}; cells {summary.cells}: "
                 f"{summary.completed} completed, {summary.failed} failed; "
                 f"visibility {summary.visibility:.1f}%; credits charged "
-                f"{summary.credits_charged:.2f}"
+                f"{charged_text(summary)}"
             )
         if outcome.status == "FAILED":
             err.print(f"error: {outcome.error}: {outcome.cause or ''}")

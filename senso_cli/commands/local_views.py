@@ -39,7 +39,7 @@ def finish(
     shadow: dict[str, Any] | None = None,
 ) -> None:
     record = runtime.store.get(arn)
-    summary = service.batch_summary(runtime.db, org_id, day)
+    summary = service.batch_summary(runtime.db, org_id, day, charged_since=record["start_date"])
     if json_output:
         document: dict[str, Any] = {
             "execution_arn": arn,

@@ -10,7 +10,6 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +31,7 @@ from senso_cli.output import err, out, print_json
 from senso_cli.services import routing
 from senso_cli.services import status as status_service
 from senso_cli.services import trigger as service
+from senso_cli.services.days import parse_batch_day
 from senso_cli.services.environments import AwsTarget, aws_target
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -97,7 +97,7 @@ def trigger(
     override = routing.parse_target(target_opt)
     if shadow and override is not None:
         raise InvalidInputError("--shadow runs both sides; it cannot be combined with --target")
-    batch_day = _parse_day(day)
+    batch_day = parse_batch_day(day)
     if shadow and json_output and _aws(ctx) is not None:
         raise InvalidInputError("--shadow --json is for local runs", hint="drop --json on AWS")
     decision = (
@@ -165,15 +165,6 @@ def trigger(
         json_output,
         shadow=shadow_data if shadow else None,
     )
-
-
-def _parse_day(day: str | None) -> date:
-    if day is None:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(day)
-    except ValueError as exc:
-        raise InvalidInputError(f"--day {day!r} is not a date", hint="use YYYY-MM-DD") from exc
 
 
 def status(

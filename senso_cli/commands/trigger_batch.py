@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +21,7 @@ from senso_cli.output import err, out, print_json
 from senso_cli.services import routing
 from senso_cli.services import trigger_batch as service
 from senso_cli.services.aws_runs import SfnExecutions
+from senso_cli.services.days import parse_batch_day
 from senso_cli.services.environments import aws_target, reporting_database
 
 _RATE = re.compile(r"^\s*(?P<rate>\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*$")
@@ -31,15 +32,6 @@ def parse_rate(value: str) -> float:
     if match is None or float(match["rate"]) <= 0:
         raise InvalidInputError(f"--rate {value!r} is not a rate", hint="e.g. --rate 50/s")
     return float(match["rate"])
-
-
-def parse_day(value: str | None) -> date:
-    if value is None:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"--day {value!r} is not a date", hint="use YYYY-MM-DD") from None
 
 
 def trigger_batch(
@@ -82,7 +74,7 @@ def trigger_batch(
     """
     app_state = state(ctx)
     settings = app_state.loaded.settings
-    batch_day = parse_day(day)
+    batch_day = parse_batch_day(day)
     per_second = parse_rate(rate)
     target = aws_target(settings)
     db = reporting_database(settings, target.environment) if target else app_state.db

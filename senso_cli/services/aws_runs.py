@@ -136,11 +136,13 @@ class RunSnapshot:
         }
 
 
-def _batch(db: Database | None, org_id: str | None, day: date | None) -> BatchSummary | None:
+def _batch(
+    db: Database | None, org_id: str | None, day: date | None, started: datetime
+) -> BatchSummary | None:
     if db is None or org_id is None or day is None:
         return None
     try:
-        return batch_summary(db, uuid.UUID(org_id), day)
+        return batch_summary(db, uuid.UUID(org_id), day, charged_since=started)
     except SensoError:
         return None  # progress is a bonus; a database hiccup must not stop the follow
 
@@ -155,7 +157,7 @@ def snapshot(
 ) -> RunSnapshot:
     execution = sfn.describe_execution(execution_arn)
     history = [dict(event) for event in sfn.get_execution_history(execution_arn)]
-    return RunSnapshot(execution, history, _batch(db, org_id, day))
+    return RunSnapshot(execution, history, _batch(db, org_id, day, execution.start_date))
 
 
 def follow(

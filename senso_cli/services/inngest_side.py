@@ -10,7 +10,7 @@ and rollback on one machine, and the tests get real data from both sides.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from handlers.db.database import Database
@@ -32,6 +32,8 @@ class InngestOutcome:
     error: str | None = None
     cause: str | None = None
     state: dict[str, Any] | None = None
+    # When the stand-in began: what it charged is the ledger from then on.
+    started_at: datetime | None = None
 
 
 def inngest_configured(settings: Settings) -> bool:
@@ -47,6 +49,7 @@ def run_on_inngest(
             client.send_org_evaluation(org_id, triggered_by=triggered_by, event_id=event_id)
         return InngestOutcome("inngest", "inngest", "SENT", event_id=event_id)
     services = build_services(settings)
+    started_at = datetime.now(UTC)
     payload = {
         "org_id": org_id,
         "triggered_by": triggered_by,
@@ -57,8 +60,15 @@ def run_on_inngest(
         state = run_inline(db, payload, services=services, execution_id=f"inngest-standin-{day}")
     except SensoError as exc:
         return InngestOutcome(
-            "stand-in", STANDIN_LABEL, "FAILED", error=exc.error_name, cause=exc.message
+            "stand-in",
+            STANDIN_LABEL,
+            "FAILED",
+            error=exc.error_name,
+            cause=exc.message,
+            started_at=started_at,
         )
     finally:
         services.close()
-    return InngestOutcome("stand-in", STANDIN_LABEL, "SUCCEEDED", state=state)
+    return InngestOutcome(
+        "stand-in", STANDIN_LABEL, "SUCCEEDED", state=state, started_at=started_at
+    )

@@ -42,9 +42,16 @@ class GrantResult:
     key: str
 
 
+# credit_ledger.amount and credit_balances.current_balance are numeric(14, 6): six decimal
+# places and eight integer digits. An amount the columns cannot hold exactly is refused here,
+# before anything is written, instead of being rounded away or overflowing in PostgreSQL.
+LEDGER_SCALE = 6
+LEDGER_MAX = Decimal("99999999.999999")
+
+
 def parse_amount(text: str) -> Decimal:
     try:
-        amount = Decimal(text)
+        amount = Decimal(text.strip())
     except InvalidOperation as exc:
         raise InvalidInputError(
             f"amount {text!r} is not a number", hint="e.g. 100 or 12.5"
@@ -53,7 +60,19 @@ def parse_amount(text: str) -> Decimal:
         raise InvalidInputError(
             f"amount {text!r} must be a positive number", hint="e.g. 100 or 12.5"
         )
-    return amount
+    if amount != round(amount, LEDGER_SCALE):
+        raise InvalidInputError(
+            f"amount {text!r} has more than {LEDGER_SCALE} decimal places: the ledger keeps "
+            f"{LEDGER_SCALE}, so it would not be granted as written",
+            hint="round it, e.g. 0.000001 is the smallest grant",
+        )
+    if amount > LEDGER_MAX:
+        raise InvalidInputError(
+            f"amount {text!r} is above the ledger's maximum of {LEDGER_MAX:,}",
+            hint="grant a smaller amount",
+        )
+    # A plain, exact value (1E+2 -> 100): the idempotency key and the output use it.
+    return amount.quantize(Decimal(1).scaleb(-LEDGER_SCALE)).normalize() + 0
 
 
 def grant(db: Database, ref: str, amount: Decimal, reason: str, key: str | None) -> GrantResult:
@@ -70,6 +89,14 @@ def grant(db: Database, ref: str, amount: Decimal, reason: str, key: str | None)
         grant_key = (
             key or hashlib.sha256(f"{org_id}|{amount}|{reason}|{day}".encode()).hexdigest()[:24]
         )
+        payer = payer_for_org(conn, org_id)
+        before = balance_of(conn, payer.payer_type, payer.payer_id)
+        if before + amount > LEDGER_MAX:
+            raise InvalidInputError(
+                f"granting {amount} would take the {payer.payer_type.lower()} balance "
+                f"{before:.2f} above the ledger's maximum of {LEDGER_MAX:,}",
+                hint="grant a smaller amount",
+            )
         granted = grant_credits(
             conn,
             org_id=org_id,

@@ -89,24 +89,38 @@ class BatchSummary:
     mean_rank: float | None
     citation_rate: float
     sentiment: dict[str, int]
+    # Charged by the run being shown (ledger entries since it started); a re-run of a
+    # completed batch charges nothing, whatever the batch cost the first time.
     credits_charged: Decimal
     simulated: bool
+    # Everything the batch was ever charged, by every run of it.
+    credits_batch_total: Decimal = Decimal(0)
 
 
 def batch_summary(
-    db: Database, org_id: Any, day: date, *, orchestrator: str = "step_functions"
+    db: Database,
+    org_id: Any,
+    day: date,
+    *,
+    orchestrator: str = "step_functions",
+    charged_since: datetime | None = None,
 ) -> BatchSummary | None:
+    """The org's batch for the day; `credits_charged` counts only ledger entries written at or
+    after `charged_since` (the run's start), the whole batch when it is None."""
     with db.connect() as conn:
         batch = conn.execute(
             """SELECT b.batch_id, b.status, b.aggregates, p.total_cells, p.completed_cells,
                       p.failed_cells,
                       (SELECT coalesce(-sum(amount), 0) FROM credit_ledger l
                         WHERE l.batch_id = b.batch_id) AS charged,
+                      (SELECT coalesce(-sum(amount), 0) FROM credit_ledger l
+                        WHERE l.batch_id = b.batch_id
+                          AND (%s::timestamptz IS NULL OR l.created_at >= %s)) AS charged_now,
                       (SELECT bool_or(simulated) FROM question_runs r
                         WHERE r.batch_id = b.batch_id) AS simulated
                FROM question_run_batches b JOIN batch_progress p ON p.batch_id = b.batch_id
                WHERE b.org_id = %s AND b.batch_day = %s AND b.orchestrator = %s""",
-            (org_id, day, orchestrator),
+            (charged_since, charged_since, org_id, day, orchestrator),
         ).fetchone()
     if batch is None:
         return None
@@ -122,6 +136,7 @@ def batch_summary(
         mean_rank=overall.get("mean_rank"),
         citation_rate=float(overall.get("citation_rate", 0.0)),
         sentiment=overall.get("sentiment", {}),
-        credits_charged=Decimal(batch["charged"]),
+        credits_charged=Decimal(batch["charged_now"]),
         simulated=bool(batch["simulated"]),
+        credits_batch_total=Decimal(batch["charged"]),
     )

@@ -45,7 +45,8 @@ class SideCohort:
     duration_p50_s: float | None
     duration_p95_s: float | None
     cells_per_batch: float | None
-    cost_per_org: float | None
+    # Credits per org and batch day: a window of several days must not add an org's days up.
+    cost_per_org_day: float | None
     metrics: dict[str, Distribution] = field(default_factory=dict)
 
 
@@ -88,6 +89,7 @@ def _distribution(values: pd.Series) -> Distribution:
 def _side(frame: pd.DataFrame, side: str) -> SideCohort:
     total = len(frame)
     orgs = int(frame["org_id"].nunique())
+    org_days = len(frame[["org_id", "batch_day"]].drop_duplicates()) if total else 0
     completed = int((frame["status"] == "completed").sum())
     failed = int((frame["status"] == "failed").sum())
     durations = frame["duration_s"].astype("float64").dropna()
@@ -103,7 +105,7 @@ def _side(frame: pd.DataFrame, side: str) -> SideCohort:
         duration_p50_s=_opt(durations.quantile(0.5)) if not durations.empty else None,
         duration_p95_s=_opt(durations.quantile(0.95)) if not durations.empty else None,
         cells_per_batch=float(frame["cells"].mean()) if total else None,
-        cost_per_org=float(frame["credits"].sum()) / orgs if orgs else None,
+        cost_per_org_day=float(frame["credits"].sum()) / org_days if org_days else None,
         metrics={metric.name: _distribution(frame[metric.name]) for metric in METRICS},
     )
 

@@ -126,7 +126,7 @@ def sections(result: CompareResult) -> list[tuple[str, list[str], list[list[str]
             ("duration p50 (s)", "duration_p50_s"),
             ("duration p95 (s)", "duration_p95_s"),
             ("cells per batch", "cells_per_batch"),
-            ("cost per org", "cost_per_org"),
+            ("cost per org-day", "cost_per_org_day"),
         )
     ]
     flagged = {flag.metric for flag in cohorts.flags}
