@@ -98,6 +98,16 @@ def test_templates(test_file: Path, test_name: str, param: str | None) -> list[t
         named = [(aliases.get(c, c), n) for c, n in re.findall(pattern, chunk) if n == param]
         if named:
             return named
+        # parametrize([T.A, T.B], ids=["a", "b"]): the template at the id's position.
+        for block in re.findall(r"parametrize\((.*?)\)\s*\n\s*(?:@|def |async def )", chunk, re.S):
+            ids_match = re.search(r"ids=\[(.*?)\]", block, re.S)
+            if ids_match is None:
+                continue
+            ids = re.findall(r"\"([^\"]*)\"", ids_match.group(1))
+            refs = re.findall(pattern, block[: ids_match.start()])
+            if param in ids and len(refs) == len(ids):
+                c, n = refs[ids.index(param)]
+                return [(aliases.get(c, c), n)]
     return [(aliases.get(c, c), n) for c, n in re.findall(pattern, own)]
 
 

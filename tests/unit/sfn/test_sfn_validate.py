@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -210,3 +211,114 @@ def test_malformed_intrinsics_are_definition_problems(expression: str) -> None:
         "States": {"A": {"Type": "Pass", "Parameters": {"x.$": expression}, "End": True}},
     }
     assert validate.problems(definition)
+
+
+# --- JSONata machines and variables: accepted, and their problems worded as AWS words them ---
+
+JSONATA_MACHINE = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "A",
+    "States": {
+        "A": {
+            "Type": "Pass",
+            "Assign": {"n": "{% $count($states.input.items) %}"},
+            "Output": {"items": "{% $states.input.items %}"},
+            "Next": "C",
+        },
+        "C": {
+            "Type": "Choice",
+            "Choices": [{"Condition": "{% $n > 1 %}", "Next": "W"}],
+            "Default": "F",
+        },
+        "W": {"Type": "Wait", "Seconds": "{% $n %}", "Next": "M"},
+        "M": {
+            "Type": "Map",
+            "Items": "{% $states.input.items %}",
+            "MaxConcurrency": "{% 2 %}",
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Succeed"}}},
+            "End": True,
+        },
+        "F": {"Type": "Fail", "Error": "{% 'Too' & 'Few' %}", "Cause": "c"},
+    },
+}
+
+
+def test_a_jsonata_machine_is_valid() -> None:
+    assert validate.problems(JSONATA_MACHINE) == []
+
+
+def _with_state(**fields: object) -> dict[str, object]:
+    machine = json.loads(json.dumps(JSONATA_MACHINE))
+    machine["States"]["A"].update(fields)
+    return machine
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"InputPath": "$.x"},
+            "SCHEMA_VALIDATION_FAILED: The field 'InputPath' is not supported for JSONata "
+            "states at /States/A",
+        ),
+        (
+            {"Parameters": {"a.$": "$.x"}},
+            "SCHEMA_VALIDATION_FAILED: The field 'Parameters' is not supported for JSONata "
+            "states at /States/A",
+        ),
+        (
+            {"QueryLanguage": "JSONPath"},
+            "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
+            "'JSONata' for whole state machine at /States/A",
+        ),
+        (
+            {"Assign": {"states": 1}},
+            "SCHEMA_VALIDATION_FAILED: The variable name 'states' is reserved and cannot be "
+            "assigned at /States/A/Assign",
+        ),
+    ],
+)
+def test_jsonata_problems_are_worded_like_aws(fields: dict[str, object], expected: str) -> None:
+    assert expected in validate.problems(_with_state(**fields))
+
+
+def test_an_expression_that_does_not_parse_is_a_problem_at_its_location() -> None:
+    found = validate.problems(_with_state(Output={"x": "{% $states.input. %}"}))
+    assert any(
+        p.startswith("SCHEMA_VALIDATION_FAILED") and p.endswith("/States/A/Output/x") for p in found
+    )
+
+
+def test_a_jsonpath_machine_may_not_use_jsonata_fields() -> None:
+    definition = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": 1, "End": True}}}
+    assert validate.problems(definition) == [
+        "SCHEMA_VALIDATION_FAILED: The field 'Output' is not supported for JSONPath states "
+        "at /States/A"
+    ]
+
+
+@pytest.mark.parametrize("escape", ['\\"', "\\n", "\\x"])
+def test_intrinsic_string_literals_accept_only_the_four_escapes(escape: str) -> None:
+    # The spec reserves \' \{ \} \\ ; the service rejects the definition for any other escape.
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Pass",
+                "Parameters": {"x.$": f"States.Format('a{escape}b {{}}', $.v)"},
+                "End": True,
+            }
+        },
+    }
+    assert any("invalid escape" in p for p in validate.problems(definition))
+
+
+def test_variables_may_be_read_in_jsonpath_fields() -> None:
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Assign": {"v.$": "$.x"}, "Next": "B"},
+            "B": {"Type": "Pass", "InputPath": "$v", "Parameters": {"y.$": "$v.k"}, "End": True},
+        },
+    }
+    assert validate.problems(definition) == []
