@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -139,9 +140,7 @@ def evaluate(expression: str, bindings: Mapping[str, Any], field: str) -> Any:
     """
     text, message = _run(expression, bindings)
     if message is not None:
-        raise StatesError(
-            QUERY_EVALUATION_ERROR, causes.jsonata_failed(expression, field, message)
-        )
+        raise StatesError(QUERY_EVALUATION_ERROR, causes.jsonata_failed(expression, field, message))
     if text is None:
         raise StatesError(QUERY_EVALUATION_ERROR, causes.jsonata_undefined(expression, field))
     return json.loads(text)
@@ -175,13 +174,31 @@ def syntax_error(expression: str) -> str | None:
     return None
 
 
+# jsonata-js's wording (which the service prints) for codes where jsonatapy words it otherwise.
+_JS_MESSAGES = {
+    "T1006": "Attempted to invoke a non-function",
+    "D3001": "Attempting to invoke string function on Infinity or NaN",
+    "D3010": "Second argument of replace function cannot be an empty string",
+    "D3138": "The $single() function expected exactly 1 matching result.  Instead it matched more.",
+    "D3139": "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
+}
+_OPERAND = re.compile(r"^(T200[12]): The (left|right) side of the (\S+) operator (.*)$")
+_CAST = re.compile(r"^D3030: Cannot convert '(.*)' to number$")
+
+
 def _message(exc: ValueError) -> str:
     """JSONata's ``CODE: message`` as jsonata-js (and so the service) words it."""
     message = str(exc)
     for prefix in ("Parse error: Invalid syntax: ", "Parse error: "):
         message = message.removeprefix(prefix)
-    if message.startswith("T1006"):
-        return "T1006: Attempted to invoke a non-function"
+    code = message.split(":", 1)[0]
+    if code in _JS_MESSAGES:
+        return f"{code}: {_JS_MESSAGES[code]}"
+    if operand := _OPERAND.match(message):
+        code, side, operator, rest = operand.groups()
+        return f"{code}: The {side} side of the {json.dumps(operator)} operator {rest}"
+    if cast := _CAST.match(message):
+        return f"D3030: Unable to cast value to a number: {json.dumps(cast.group(1))}"
     return message
 
 

@@ -103,7 +103,7 @@ EXPRESSIONS = [
     expr("jsonata-uuid-shape", "$length($uuid())", 36),
     expr("jsonata-parse-doc", '$parse(\'{"foo": "bar"}\')', {"foo": "bar"}),
     expr("jsonata-parse-input", "$parse($states.input.s).k", 1, {"s": '{"k": 1}'}),
-    # Failures: States.QueryEvaluationError with the service's cause.
+    # Failures: States.QueryEvaluationError with the service's cause (jsonata-js's messages).
     expr_fails(
         "jsonata-undefined-variable",
         "$doesNotExist",
@@ -126,8 +126,20 @@ EXPRESSIONS = [
         "jsonata-type-error",
         "1 + 'a'",
         "The JSONata expression '1 + 'a'' specified for the field 'Output' threw an error "
-        "during evaluation. T2002: The right side of the + operator must evaluate to a "
+        'during evaluation. T2002: The right side of the "+" operator must evaluate to a '
         "number",
+    ),
+    expr_fails(
+        "jsonata-cast-error",
+        "$number('abc')",
+        "The JSONata expression '$number('abc')' specified for the field 'Output' threw an "
+        'error during evaluation. D3030: Unable to cast value to a number: "abc"',
+    ),
+    expr_fails(
+        "jsonata-left-operand-error",
+        "'a' - 1",
+        "The JSONata expression ''a' - 1' specified for the field 'Output' threw an error "
+        'during evaluation. T2001: The left side of the "-" operator must evaluate to a number',
     ),
     Case(
         "jsonata-undefined-in-output-field",
