@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from handlers.db.database import Database
 from handlers.errors import InvalidInputError
 from handlers.evaluation import (
     CompetitorExtractor,
@@ -22,6 +23,8 @@ from handlers.evaluation import (
 from handlers.evaluation.limited_client import RateLimitedOpenAI
 from handlers.providers.build import build_registry
 from handlers.providers.config import ProvidersConfig
+from handlers.providers.fleet_limiter import Connect, FleetLimiter
+from handlers.providers.limiting import Limiter
 from handlers.providers.ratelimit import RateLimiter
 from handlers.providers.registry import ProviderRegistry
 from handlers.settings import Settings
@@ -55,7 +58,9 @@ def build_services(
     settings: Settings, *, registry: ProviderRegistry | None = None
 ) -> WorkflowServices:
     config = providers_config(settings)
-    registry = registry or build_registry(config, simulated_seed=settings.simulated_seed)
+    registry = registry or build_registry(
+        config, simulated_seed=settings.simulated_seed, fleet_connect=fleet_connect(settings)
+    )
     llm_client: Any | None = None
     if settings.evaluator == "llm" and config.openai.api_key is None:
         raise InvalidInputError(
@@ -80,12 +85,20 @@ def build_services(
     )
 
 
-def evaluator_limiter(registry: ProviderRegistry, config: ProvidersConfig) -> RateLimiter:
+def fleet_connect(settings: Settings) -> Connect | None:
+    """Connections to senso's database for the fleet-wide provider budgets (None: no database)."""
+    if settings.database_url is None:
+        return None
+    db = Database(settings.database_url.get_secret_value())
+    return lambda: db.connect(autocommit=True)
+
+
+def evaluator_limiter(registry: ProviderRegistry, config: ProvidersConfig) -> Limiter:
     """The OpenAI provider's own limiter when the matrix uses OpenAI (one budget for answers
     and evaluation), else one built from the same settings."""
     provider = registry.providers().get("openai")
     limiter = getattr(provider, "limiter", None)
-    if isinstance(limiter, RateLimiter):
+    if isinstance(limiter, (RateLimiter, FleetLimiter)):
         return limiter
     rate = config.openai.rate_limit
     return RateLimiter(rpm=rate.rpm, tpm=rate.tpm, max_concurrency=rate.max_concurrency)

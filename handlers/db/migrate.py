@@ -46,14 +46,17 @@ def apply_migrations(db: Database) -> list[Migration]:
     with db.connect(autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
         try:
+            # Qualified: once schema `senso` exists, a role named senso (the embedded server's)
+            # finds "$user" = senso first on its search_path, and an unqualified name would
+            # create a second, empty table there and re-apply every migration.
             conn.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                """CREATE TABLE IF NOT EXISTS public.schema_migrations (
                        version    integer PRIMARY KEY,
                        name       text NOT NULL,
                        checksum   text NOT NULL,
                        applied_at timestamptz NOT NULL DEFAULT now())"""
             )
-            rows = conn.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+            rows = conn.execute("SELECT version, checksum FROM public.schema_migrations").fetchall()
             done = {row["version"]: row["checksum"] for row in rows}
             for migration in available_migrations():
                 if migration.version in done:
@@ -67,7 +70,7 @@ def apply_migrations(db: Database) -> list[Migration]:
                 with conn.transaction():
                     conn.execute(migration.sql.encode())
                     conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) "
+                        "INSERT INTO public.schema_migrations (version, name, checksum) "
                         "VALUES (%s, %s, %s)",
                         (migration.version, migration.name, migration.checksum),
                     )
@@ -80,8 +83,10 @@ def apply_migrations(db: Database) -> list[Migration]:
 def applied_versions(db: Database) -> list[int]:
     """Versions recorded as applied (empty when the table does not exist yet)."""
     with db.connect(autocommit=True) as conn:
-        exists = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()
+        exists = conn.execute("SELECT to_regclass('public.schema_migrations') AS t").fetchone()
         if not exists or exists["t"] is None:
             return []
-        rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+        rows = conn.execute(
+            "SELECT version FROM public.schema_migrations ORDER BY version"
+        ).fetchall()
         return [row["version"] for row in rows]

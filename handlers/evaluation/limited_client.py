@@ -2,7 +2,7 @@
 
 The LLM evaluator (variations, mention verification, competitors) spends the same account's
 requests and tokens as the answer calls. Passing its calls through the OpenAI provider's
-`RateLimiter` keeps the whole matrix under the account's limits instead of letting the
+limiter keeps the whole matrix under the account's limits instead of letting the
 evaluator race the answers into 429s.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.providers.ratelimit import RateLimiter
+from handlers.providers.limiting import Limiter
 
 # Structured answers are short; a generous guess is corrected by the reported usage.
 EXPECTED_COMPLETION_TOKENS = 500
@@ -22,7 +22,7 @@ class _Chat:
 
 
 class LimitedCompletions:
-    def __init__(self, client: Any, limiter: RateLimiter) -> None:
+    def __init__(self, client: Any, limiter: Limiter) -> None:
         self._client = client
         self._limiter = limiter
 
@@ -40,5 +40,5 @@ class LimitedCompletions:
 class RateLimitedOpenAI:
     """Exposes `chat.completions.create` like `openai.OpenAI`, rate limited."""
 
-    def __init__(self, client: Any, limiter: RateLimiter) -> None:
+    def __init__(self, client: Any, limiter: Limiter) -> None:
         self.chat = _Chat(LimitedCompletions(client, limiter))

@@ -137,6 +137,7 @@ class MatrixRunner:
                 region_name=cell.region_name,
                 org_name=self.org.name,
                 org_websites=self.org.websites,
+                org_id=str(self.org_id),
             )
             for cell in chunk
         ]

@@ -7,7 +7,11 @@
     simulated          the offline default: deterministic, labelled, free
     openai_responses   OpenAI and Azure OpenAI through the Responses API with web search
     brightdata         the ChatGPT, Perplexity and Gemini scrapers (brightdata_client: HTTP)
-    ratelimit          per-provider RPM/TPM limiter fed by the servers' rate-limit headers
+    anthropic_messages Claude through the official SDK, with the server-side web search tool
+    linkup             Linkup's sourced answers over httpx
+    limiting           the Limiter protocol every provider paces its calls with
+    ratelimit          per-process RPM/TPM limiter fed by the servers' rate-limit headers
+    fleet_limiter      one RPM/TPM budget per account for the whole fleet, in PostgreSQL
     retrying           bounded exponential backoff for transient errors only
     pricing            token prices and fees; countries: ISO 3166-1 codes
 

@@ -196,11 +196,11 @@ class AnthropicProvider:
         tools = [self._tool(prompt)] if self.supports_web_search(model) else []
         started = self._timer()
         try:
-            turns = self._conversation(model, question, tools)
+            turns = self._conversation(model, question, tools, prompt.org_id)
         except _ToolRefusedError:
             tools = []
             try:
-                turns = self._conversation(model, question, tools)
+                turns = self._conversation(model, question, tools, prompt.org_id)
             except _CellFailedError as failure:
                 return self._failure(prompt, str(failure))
         except _CellFailedError as failure:
@@ -253,12 +253,14 @@ class AnthropicProvider:
             "user_location": location,
         }
 
-    def _conversation(self, model: str, question: str, tools: list[dict[str, Any]]) -> list[_Turn]:
+    def _conversation(
+        self, model: str, question: str, tools: list[dict[str, Any]], org: str | None
+    ) -> list[_Turn]:
         messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
         turns: list[_Turn] = []
         for _ in range(self._settings.max_continuations + 1):
             turn = call_with_retries(
-                functools.partial(self._request, model, messages, tools),
+                functools.partial(self._request, model, messages, tools, org),
                 self._retry_policy,
                 sleep=self._sleep,
             )
@@ -269,12 +271,12 @@ class AnthropicProvider:
             messages = [messages[0], {"role": "assistant", "content": turn.raw_content}]
         return turns
 
-    def _request(self, model: str, messages: list[Any], tools: list[Any]) -> _Turn:
+    def _request(self, model: str, messages: list[Any], tools: list[Any], org: str | None) -> _Turn:
         estimate = math.ceil(len(json.dumps(messages)) / 4) + self._settings.expected_output_tokens
         options: dict[str, Any] = {"tools": tools} if tools else {}
         if self._settings.temperature is not None:
             options["extra_body"] = {"temperature": self._settings.temperature}
-        with self.limiter.slot(estimate) as grant:
+        with self.limiter.slot(estimate, org=org) as grant:
             try:
                 raw = self._create(
                     model=model,

@@ -33,6 +33,8 @@ class CellPrompt(BaseModel):
     region_name: str | None = None
     org_name: str
     org_websites: list[str] = Field(default_factory=list)
+    org_id: str | None = None
+    """Whose matrix the cell belongs to; the fleet-wide limiter shares budgets fairly by it."""
 
 
 class ProviderAnswer(BaseModel):

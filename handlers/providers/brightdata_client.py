@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 
 from handlers.errors import ProviderError, ProviderTransientError
-from handlers.providers.ratelimit import RateLimiter, retry_after_from_headers
+from handlers.providers.limiting import Limiter
+from handlers.providers.ratelimit import retry_after_from_headers
 from handlers.providers.retrying import RetryPolicy, call_with_retries
 
 TRANSIENT_STATUSES = frozenset({408, 429})
@@ -41,7 +42,7 @@ class BrightDataClient:
         http: httpx.Client,
         base_url: str,
         api_key: str,
-        limiter: RateLimiter,
+        limiter: Limiter,
         retry_policy: RetryPolicy,
         timeout_s: float = 60.0,
         poll_interval_s: float = 10.0,

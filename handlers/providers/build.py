@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 import httpx2
+from pydantic import SecretStr
 
 from handlers.errors import InvalidInputError
 from handlers.providers.anthropic_messages import (
@@ -33,6 +34,8 @@ from handlers.providers.config import (
     RateLimitConfig,
     normalise_model_name,
 )
+from handlers.providers.fleet_limiter import Connect, FleetLimiter, account_key
+from handlers.providers.limiting import Limiter
 from handlers.providers.linkup import LinkupProvider
 from handlers.providers.openai_responses import (
     OpenAIResponsesProvider,
@@ -80,12 +83,29 @@ def build_registry(
     openai_http_client_factory: OpenAIHttpClientFactory | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    fleet_connect: Connect | None = None,
 ) -> ProviderRegistry:
-    """A registry with every routed-to provider built, wired and rate-limited."""
+    """A registry with every routed-to provider built, wired and rate-limited.
+
+    With `fleet_connect` (a connection to senso's database) and `config.shared_limits`, each
+    provider account's budget is a `FleetLimiter` shared by every process; otherwise a
+    `RateLimiter` paces this process alone.
+    """
     closers: list[Callable[[], None]] = []
     brightdata_client: list[BrightDataClient] = []
 
-    def limiter(rate: RateLimitConfig) -> RateLimiter:
+    def limiter(rate: RateLimitConfig, provider: str, secret: SecretStr | None) -> Limiter:
+        if fleet_connect is not None and config.shared_limits:
+            fleet = FleetLimiter(
+                fleet_connect,
+                account=account_key(provider, secret.get_secret_value() if secret else None),
+                rpm=rate.rpm,
+                tpm=rate.tpm,
+                max_concurrency=rate.max_concurrency,
+                sleep=sleep,
+            )
+            closers.append(fleet.close)
+            return fleet
         return RateLimiter(
             rpm=rate.rpm,
             tpm=rate.tpm,
@@ -117,7 +137,7 @@ def build_registry(
             name="openai",
             client=openai_client(settings, openai_http("openai")),
             models=openai_models({name: route.upstream_model for name, route in routes.items()}),
-            limiter=limiter(settings.rate_limit),
+            limiter=limiter(settings.rate_limit, "openai", settings.api_key),
             retry_policy=RetryPolicy.from_config(settings.retry),
             web_search_tool=settings.web_search_tool,
             expected_output_tokens=settings.expected_output_tokens,
@@ -131,7 +151,7 @@ def build_registry(
             name="azure_openai",
             client=azure_client(settings, openai_http("azure_openai")),
             models=served,
-            limiter=limiter(settings.rate_limit),
+            limiter=limiter(settings.rate_limit, "azure_openai", settings.api_key),
             retry_policy=RetryPolicy.from_config(settings.retry),
             web_search_tool=settings.web_search_tool,
             expected_output_tokens=settings.expected_output_tokens,
@@ -143,7 +163,7 @@ def build_registry(
         return AnthropicProvider(
             client=anthropic_client(settings, openai_http("anthropic")),
             models=anthropic_models({name: route.upstream_model for name, route in routes.items()}),
-            limiter=limiter(settings.rate_limit),
+            limiter=limiter(settings.rate_limit, "anthropic", settings.api_key),
             retry_policy=RetryPolicy.from_config(settings.retry),
             settings=settings,
             sleep=sleep,
@@ -156,7 +176,7 @@ def build_registry(
         return LinkupProvider(
             http=http,
             settings=settings,
-            limiter=limiter(settings.rate_limit),
+            limiter=limiter(settings.rate_limit, "linkup", settings.api_key),
             retry_policy=RetryPolicy.from_config(settings.retry),
             sleep=sleep,
         )
@@ -178,7 +198,7 @@ def build_registry(
             http=http,
             base_url=settings.base_url,
             api_key=settings.api_key.get_secret_value(),
-            limiter=limiter(settings.rate_limit),
+            limiter=limiter(settings.rate_limit, "brightdata", settings.api_key),
             retry_policy=RetryPolicy.from_config(settings.retry),
             timeout_s=settings.timeout_s,
             poll_interval_s=settings.poll_interval_s,

@@ -181,6 +181,11 @@ class ProvidersConfig(_Strict):
 
     routes: dict[str, ModelRoute] = Field(default_factory=dict)
     default_provider: Literal["simulated"] | None = "simulated"
+    shared_limits: bool = Field(
+        default=True,
+        description="keep each account's RPM/TPM window in senso's database, shared by every "
+        "task and execution (else each process paces itself alone)",
+    )
 
     @field_validator("default_provider", mode="before")
     @classmethod

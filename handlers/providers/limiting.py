@@ -33,8 +33,14 @@ class Grant(Protocol):
 class Limiter(Protocol):
     """Requests and tokens per minute, calls in flight, and pauses the server asks for."""
 
-    def slot(self, estimated_tokens: int = 0) -> AbstractContextManager[Grant]:
-        """Block until a call of `estimated_tokens` may go; held for the call's duration."""
+    def slot(
+        self, estimated_tokens: int = 0, *, org: str | None = None
+    ) -> AbstractContextManager[Grant]:
+        """Block until a call of `estimated_tokens` may go; held for the call's duration.
+
+        `org` is whose cell the call answers: a fleet-wide limiter shares the budget fairly
+        across orgs by it.
+        """
         ...
 
     def observe_headers(

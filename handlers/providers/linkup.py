@@ -125,7 +125,7 @@ class LinkupProvider:
         started = self._timer()
         try:
             result = call_with_retries(
-                lambda: self._request(body), self._retry_policy, sleep=self._sleep
+                lambda: self._request(body, prompt.org_id), self._retry_policy, sleep=self._sleep
             )
         except _CellFailedError as failure:
             return ProviderFailure(cell_key=prompt.cell_key, reason=str(failure), transient=False)
@@ -146,8 +146,8 @@ class LinkupProvider:
             web_search=True,
         )
 
-    def _request(self, body: dict[str, object]) -> _SourcedAnswer:
-        with self.limiter.slot() as grant:
+    def _request(self, body: dict[str, object], org: str | None) -> _SourcedAnswer:
+        with self.limiter.slot(org=org) as grant:
             try:
                 response = self._http.post(
                     self._url, json=body, headers=self._headers, timeout=self._settings.timeout_s

@@ -38,8 +38,9 @@ from handlers.providers.base import (
 )
 from handlers.providers.config import AzureOpenAIConfig, OpenAIConfig, normalise_model_name
 from handlers.providers.countries import normalise_country_code
+from handlers.providers.limiting import Limiter
 from handlers.providers.pricing import find_price, openai_answer_cost, require_price
-from handlers.providers.ratelimit import RateLimiter, retry_after_from_headers
+from handlers.providers.ratelimit import retry_after_from_headers
 from handlers.providers.retrying import RetryPolicy, call_with_retries
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429})
@@ -102,7 +103,7 @@ class OpenAIResponsesProvider:
         name: str,
         client: openai.OpenAI,
         models: Mapping[str, UpstreamModel],
-        limiter: RateLimiter,
+        limiter: Limiter,
         retry_policy: RetryPolicy,
         web_search_tool: str = "web_search",
         expected_output_tokens: int = 1500,
@@ -140,7 +141,7 @@ class OpenAIResponsesProvider:
         started = self._timer()
         try:
             body = call_with_retries(
-                lambda: self._request(upstream.request_model, text_input, tool),
+                lambda: self._request(upstream.request_model, text_input, tool, prompt.org_id),
                 self._retry_policy,
                 sleep=self._sleep,
             )
@@ -192,9 +193,11 @@ class OpenAIResponsesProvider:
         }
         return current
 
-    def _request(self, model: str, text_input: str, tool: ToolParam) -> _ResponseBody:
+    def _request(
+        self, model: str, text_input: str, tool: ToolParam, org: str | None = None
+    ) -> _ResponseBody:
         estimate = math.ceil(len(text_input) / 4) + self._expected_output_tokens
-        with self.limiter.slot(estimate) as reservation:
+        with self.limiter.slot(estimate, org=org) as reservation:
             try:
                 raw = self._create(model=model, input=text_input, tools=[tool])
             except openai.APIStatusError as error:

@@ -218,8 +218,12 @@ class RateLimiter:
             self._sleep(wait)
 
     @contextmanager
-    def slot(self, estimated_tokens: int = 0) -> Iterator[Reservation]:
-        """`acquire` plus a concurrency slot held for the duration of the call."""
+    def slot(self, estimated_tokens: int = 0, *, org: str | None = None) -> Iterator[Reservation]:
+        """`acquire` plus a concurrency slot held for the duration of the call.
+
+        `org` is accepted for the `Limiter` protocol and not used: inside one process, callers
+        are served in lock order (the fleet-wide limiter is the one that is fair across orgs).
+        """
         if self._slots is not None:
             self._slots.acquire()
         try:

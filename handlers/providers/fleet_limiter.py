@@ -1,0 +1,408 @@
+"""One rate-limit budget per provider account for the whole fleet, kept in PostgreSQL.
+
+`RateLimiter` paces the threads of one container. The daily dispatch runs many executions at
+once, each with its own matrix task, and every one of them used to get the whole budget: 200
+executions on one key sent 200 times the RPM. Here every task that calls an account shares one
+budget through senso's own tables (migration 0010), which every task already reaches:
+
+    senso.provider_budgets   one row per account: the row lock serialises grants; Retry-After
+                             pauses (`paused_until`) and the learned skew live here
+    senso.provider_grants    the sliding window: one row per granted call (time, org, tokens)
+    senso.provider_waiters   who is waiting, so the next free slot goes to the fairest caller
+
+A call is granted when the window has room for it *and* for every waiter ahead of it. Waiters
+are ordered by how many calls their org got in the current window, then by arrival: an org
+with 50 threads and an org with one alternate, instead of the busy org taking 50 slots first.
+A call that is not yet granted is never failed: it waits (re-announcing itself at most every
+`max_poll_s`) until its turn, so no cell fails because another execution spent the budget.
+
+Times are the database's clock (`clock_timestamp()`), the one every container agrees on.
+Waiting is a local sleep sized to when the slot will free, so the database sees a handful of
+short transactions per call, not a spin. `max_concurrency` stays per process (it protects the
+container's sockets and threads, not the account).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from handlers.errors import DatabaseError, TransientError
+from handlers.providers.ratelimit import (
+    MAX_SKEW_FRACTION,
+    WINDOW_S,
+    exhausted_reset,
+    retry_after_from_headers,
+)
+
+Connect = Callable[[], "psycopg.Connection[dict[str, Any]]"]
+
+ANONYMOUS_ORG = "-"
+"""The org of calls that name none (the name-variation call, a bench)."""
+
+_MIN_SLEEP_S = 0.002
+
+
+def account_key(provider: str, api_key: str | None) -> str:
+    """The budget a provider account is charged to: its kind and a short digest of its key.
+
+    Two containers with the same key share a budget; a second key of the same provider (another
+    account, another quota) gets its own. The digest identifies the key without storing it.
+    """
+    if not api_key:
+        return provider
+    digest = hashlib.sha256(api_key.encode()).hexdigest()[:12]
+    return f"{provider}:{digest}"
+
+
+@dataclass
+class FleetGrant:
+    """One granted call; `granted_at` is database time in epoch seconds."""
+
+    limiter: FleetLimiter
+    grant_id: int
+    granted_at: float
+    tokens: int
+
+    def settle(self, actual_tokens: int | None) -> None:
+        if actual_tokens is not None and actual_tokens != self.tokens:
+            self.tokens = max(0, actual_tokens)
+            self.limiter._execute(
+                "UPDATE senso.provider_grants SET tokens = %s WHERE grant_id = %s",
+                (self.tokens, self.grant_id),
+            )
+
+    def rejected(self, retry_after: float | None) -> None:
+        self.limiter._learn_skew(self.granted_at, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class _Decision:
+    grant: FleetGrant | None
+    wait_s: float
+
+
+class FleetLimiter:
+    """The `Limiter` protocol over senso's budget tables; safe across threads and processes."""
+
+    def __init__(
+        self,
+        connect: Connect,
+        *,
+        account: str,
+        rpm: int | None,
+        tpm: int | None,
+        max_concurrency: int | None = None,
+        org_id: str | None = None,
+        window_s: float = WINDOW_S,
+        max_poll_s: float = 1.0,
+        stale_s: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.account = account
+        self.rpm = rpm
+        self.tpm = tpm
+        self.window_s = window_s
+        self.org_id = org_id
+        self._connect = connect
+        self._max_poll_s = max_poll_s
+        self._stale_s = max(stale_s, 2 * max_poll_s)
+        self._sleep = sleep
+        self._wall_clock = wall_clock
+        self._local = threading.local()
+        self._opened: list[psycopg.Connection[dict[str, Any]]] = []
+        self._opened_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
+        self.waited_s = 0.0
+        self._execute(
+            """INSERT INTO senso.provider_budgets (account, rpm, tpm, window_s)
+               VALUES (%s, %s, %s, %s)
+               ON CONFLICT (account) DO UPDATE
+               SET rpm = EXCLUDED.rpm, tpm = EXCLUDED.tpm, window_s = EXCLUDED.window_s,
+                   updated_at = now()""",
+            (account, rpm, tpm, window_s),
+        )
+
+    # -- the Limiter protocol ----------------------------------------------------------------
+    @contextmanager
+    def slot(self, estimated_tokens: int = 0, *, org: str | None = None) -> Iterator[FleetGrant]:
+        if self._slots is not None:
+            self._slots.acquire()
+        try:
+            yield self.acquire(estimated_tokens, org=org)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+
+    def acquire(self, estimated_tokens: int = 0, *, org: str | None = None) -> FleetGrant:
+        """Block until the fleet's window has room for this call and it is this call's turn."""
+        tokens = max(0, estimated_tokens)
+        org_id = org or self.org_id or ANONYMOUS_ORG
+        waiter = uuid.uuid4().hex
+        try:
+            while True:
+                decision = self._attempt(waiter, org_id, tokens)
+                if decision.grant is not None:
+                    return decision.grant
+                wait = min(max(decision.wait_s, _MIN_SLEEP_S), self._max_poll_s)
+                self.waited_s += wait
+                self._sleep(wait)
+        except BaseException:
+            # Interrupted (Ctrl-C, a dead database): leave no waiter blocking the others.
+            self._forget_waiter(waiter)
+            raise
+
+    def observe_headers(
+        self,
+        headers: Mapping[str, str],
+        *,
+        request_tokens: int = 0,
+        sent_at: float | None = None,
+    ) -> float:
+        retry = retry_after_from_headers(headers, now=self._wall_clock()) or 0.0
+        reset = exhausted_reset(headers, request_tokens=request_tokens)
+        if retry <= 0 and reset is None:
+            return 0.0  # the common case costs no round trip
+        row = self._fetch_one(
+            """UPDATE senso.provider_budgets
+               SET paused_until = greatest(
+                   paused_until,
+                   extract(epoch FROM clock_timestamp()) + %(retry)s,
+                   coalesce(%(sent_at)s + skew_s + %(reset)s, 0))
+               WHERE account = %(account)s
+               RETURNING paused_until - extract(epoch FROM clock_timestamp()) AS pause""",
+            {
+                "retry": retry,
+                "sent_at": sent_at if reset is not None else None,
+                "reset": reset or 0.0,
+                "account": self.account,
+            },
+        )
+        return max(0.0, float(row["pause"])) if row else 0.0
+
+    def pause(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self._execute(
+            """UPDATE senso.provider_budgets
+               SET paused_until = greatest(paused_until,
+                                           extract(epoch FROM clock_timestamp()) + %s)
+               WHERE account = %s""",
+            (seconds, self.account),
+        )
+
+    # -- metrics -------------------------------------------------------------------------------
+    def window_usage(self) -> tuple[int, int]:
+        """(requests, tokens) the whole fleet has in the current window."""
+        row = self._fetch_one(
+            """SELECT count(*) AS n, coalesce(sum(g.tokens), 0) AS t
+               FROM senso.provider_grants g JOIN senso.provider_budgets b USING (account)
+               WHERE account = %s AND g.granted_at
+                     > extract(epoch FROM clock_timestamp()) - b.window_s - b.skew_s""",
+            (self.account,),
+        )
+        return (int(row["n"]), int(row["t"])) if row else (0, 0)
+
+    # -- one attempt ---------------------------------------------------------------------------
+    def _attempt(self, waiter: str, org_id: str, tokens: int) -> _Decision:
+        with self._transaction() as conn:
+            budget = conn.execute(
+                """SELECT extract(epoch FROM clock_timestamp())::float8 AS now,
+                          paused_until, skew_s
+                   FROM senso.provider_budgets WHERE account = %s FOR UPDATE""",
+                (self.account,),
+            ).fetchone()
+            if budget is None:
+                raise DatabaseError(f"no provider budget row for {self.account!r}")
+            now = float(budget["now"])
+            lifetime = self.window_s + float(budget["skew_s"])
+            conn.execute(
+                "DELETE FROM senso.provider_grants WHERE account = %s AND granted_at <= %s",
+                (self.account, now - lifetime),
+            )
+            conn.execute(
+                """INSERT INTO senso.provider_waiters
+                       (account, waiter_id, org_id, tokens, since, seen_at)
+                   VALUES (%(a)s, %(w)s, %(o)s, %(t)s, %(now)s, %(now)s)
+                   ON CONFLICT (account, waiter_id) DO UPDATE SET seen_at = EXCLUDED.seen_at""",
+                {"a": self.account, "w": waiter, "o": org_id, "t": tokens, "now": now},
+            )
+            paused = float(budget["paused_until"]) - now
+            if paused > 0:
+                return _Decision(None, paused)
+            by_org = {
+                row["org_id"]: (int(row["n"]), int(row["t"]))
+                for row in conn.execute(
+                    """SELECT org_id, count(*) AS n, sum(tokens) AS t
+                       FROM senso.provider_grants WHERE account = %s GROUP BY org_id""",
+                    (self.account,),
+                )
+            }
+            used_requests = sum(n for n, _ in by_org.values())
+            used_tokens = sum(t for _, t in by_org.values())
+            waiters = conn.execute(
+                """SELECT waiter_id, org_id, tokens, since FROM senso.provider_waiters
+                   WHERE account = %s AND seen_at > %s""",
+                (self.account, now - self._stale_s),
+            ).fetchall()
+            ahead, tokens_ahead = _queue_position(waiters, waiter, by_org)
+            requests_needed = ahead + 1
+            tokens_needed = tokens_ahead + tokens
+            fits_requests = self.rpm is None or used_requests + requests_needed <= self.rpm
+            # A call bigger than the whole token budget goes alone into an empty window.
+            fits_tokens = (
+                self.tpm is None
+                or used_tokens + tokens_needed <= self.tpm
+                or (used_tokens == 0 and ahead == 0)
+            )
+            if fits_requests and fits_tokens:
+                row = conn.execute(
+                    """INSERT INTO senso.provider_grants (account, org_id, granted_at, tokens)
+                       VALUES (%s, %s, %s, %s) RETURNING grant_id""",
+                    (self.account, org_id, now, tokens),
+                ).fetchone()
+                conn.execute(
+                    "DELETE FROM senso.provider_waiters WHERE account = %s AND waiter_id = %s",
+                    (self.account, waiter),
+                )
+                # Now and then, sweep waiters of processes that died mid-wait.
+                conn.execute(
+                    "DELETE FROM senso.provider_waiters WHERE account = %s AND seen_at < %s",
+                    (self.account, now - 10 * self._stale_s),
+                )
+                assert row is not None
+                return _Decision(FleetGrant(self, int(row["grant_id"]), now, tokens), 0.0)
+            waits = [0.0]
+            if not fits_requests and self.rpm is not None:
+                excess = used_requests + requests_needed - self.rpm
+                oldest = conn.execute(
+                    """SELECT granted_at FROM senso.provider_grants WHERE account = %s
+                       ORDER BY granted_at OFFSET %s LIMIT 1""",
+                    (self.account, max(0, excess - 1)),
+                ).fetchone()
+                if oldest is not None:
+                    waits.append(float(oldest["granted_at"]) + lifetime - now)
+            if not fits_tokens and self.tpm is not None:
+                waits.append(self._token_wait(conn, used_tokens, tokens_needed, now, lifetime))
+            return _Decision(None, max(waits))
+
+    def _token_wait(
+        self,
+        conn: psycopg.Connection[dict[str, Any]],
+        used: int,
+        needed: int,
+        now: float,
+        lifetime: float,
+    ) -> float:
+        assert self.tpm is not None
+        budget = self.tpm - min(needed, self.tpm)
+        for row in conn.execute(
+            """SELECT granted_at, tokens FROM senso.provider_grants WHERE account = %s
+               ORDER BY granted_at""",
+            (self.account,),
+        ):
+            used -= int(row["tokens"])
+            if used <= budget:
+                return float(row["granted_at"]) + lifetime - now
+        return self._max_poll_s
+
+    def _learn_skew(self, granted_at: float, retry_after: float) -> None:
+        """Widen the budget's skew to cover the lag a 429 revealed (see `RateLimiter`).
+
+        A refusal that lag cannot explain (a long Retry-After) is not skew; its pause is the
+        answer to it.
+        """
+        self._execute(
+            """WITH seen AS (
+                   SELECT extract(epoch FROM clock_timestamp()) - %(granted_at)s + %(retry)s AS lag)
+               UPDATE senso.provider_budgets
+               SET skew_s = least(%(cap)s, greatest(skew_s, 2 * seen.lag))
+               FROM seen
+               WHERE account = %(account)s AND seen.lag <= %(cap)s""",
+            {
+                "cap": self.window_s * MAX_SKEW_FRACTION,
+                "account": self.account,
+                "granted_at": granted_at,
+                "retry": retry_after,
+            },
+        )
+
+    def _forget_waiter(self, waiter: str) -> None:
+        # If the database is gone too, the sweep removes the row once it is stale.
+        with contextlib.suppress(TransientError, DatabaseError, psycopg.Error):
+            self._execute(
+                "DELETE FROM senso.provider_waiters WHERE account = %s AND waiter_id = %s",
+                (self.account, waiter),
+            )
+
+    # -- connections ---------------------------------------------------------------------------
+    def _connection(self) -> psycopg.Connection[dict[str, Any]]:
+        conn: psycopg.Connection[dict[str, Any]] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._connect()
+            conn.autocommit = True
+            conn.row_factory = dict_row
+            self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.OperationalError as exc:
+            conn.close()
+            raise TransientError(f"provider budget unavailable: {exc}".splitlines()[0]) from exc
+        except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as exc:
+            raise DatabaseError(
+                "senso's provider budget tables are missing",
+                hint="run `senso db migrate` (migration 0010 creates them)",
+            ) from exc
+
+    def _execute(self, query: str, params: Any) -> None:
+        with self._transaction() as conn:
+            conn.execute(query.encode(), params)
+
+    def _fetch_one(self, query: str, params: Any) -> dict[str, Any] | None:
+        with self._transaction() as conn:
+            return conn.execute(query.encode(), params).fetchone()
+
+    def close(self) -> None:
+        """Close the connection of every thread that used this limiter."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+
+
+def _queue_position(
+    waiters: list[dict[str, Any]], me: str, by_org: Mapping[str, tuple[int, int]]
+) -> tuple[int, int]:
+    """(waiters ahead of `me`, their tokens): fewest grants for the org first, then arrival."""
+
+    def key(row: dict[str, Any]) -> tuple[int, float, str]:
+        return (by_org.get(row["org_id"], (0, 0))[0], float(row["since"]), str(row["waiter_id"]))
+
+    ordered = sorted(waiters, key=key)
+    ahead = 0
+    tokens = 0
+    for row in ordered:
+        if row["waiter_id"] == me:
+            return ahead, tokens
+        ahead += 1
+        tokens += int(row["tokens"])
+    return ahead, tokens

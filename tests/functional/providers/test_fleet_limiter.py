@@ -1,0 +1,98 @@
+"""The fleet-wide provider budget in PostgreSQL: shared across limiters, paused for everyone,
+fair across orgs. Each `FleetLimiter` here stands for another container (its own connections);
+windows are shortened to fractions of a second so the tests run on the real database clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from handlers.db.database import Database
+from handlers.errors import DatabaseError
+from handlers.providers.fleet_limiter import FleetLimiter, account_key
+
+
+def fleet(db: Database, **options: object) -> FleetLimiter:
+    settings: dict[str, object] = {"account": "openai:test", "rpm": 3, "tpm": None}
+    settings.update(options)
+    return FleetLimiter(lambda: db.connect(autocommit=True), **settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def containers(db: Database) -> Iterator[list[FleetLimiter]]:
+    made = [fleet(db, window_s=0.6, max_poll_s=0.05) for _ in range(3)]
+    yield made
+    for limiter in made:
+        limiter.close()
+
+
+def test_the_budget_is_shared_by_every_container(containers) -> None:
+    a, b, c = containers
+    started = time.monotonic()
+    grants = [limiter.acquire(10, org="org-1") for limiter in (a, b, c)]
+    assert time.monotonic() - started < 0.5  # three fit the window at once
+    assert a.window_usage() == (3, 30) == c.window_usage()
+    late = b.acquire(10, org="org-2")  # a fourth must wait for the first to leave the window
+    assert late.granted_at - grants[0].granted_at >= 0.6
+
+
+def test_retry_after_seen_by_one_container_pauses_all(containers) -> None:
+    a, b, _ = containers
+    paused = a.observe_headers({"Retry-After": "0.4"})
+    assert 0.3 < paused <= 0.4
+    started = time.monotonic()
+    b.acquire(org="org-2")
+    assert time.monotonic() - started >= 0.35
+
+
+def test_settled_usage_frees_tokens_for_the_next_call(db: Database) -> None:
+    a, b = fleet(db, rpm=None, tpm=100, window_s=5), fleet(db, rpm=None, tpm=100, window_s=5)
+    first = a.acquire(80, org="org-1")
+    first.settle(20)  # the answer was short: 80 estimated, 20 used
+    started = time.monotonic()
+    b.acquire(70, org="org-2")
+    assert time.monotonic() - started < 1.0
+    assert a.window_usage() == (2, 90)
+
+
+def test_a_busy_org_does_not_starve_a_quiet_one(db: Database) -> None:
+    busy, quiet = fleet(db, rpm=2, window_s=0.5, max_poll_s=0.02), fleet(db, rpm=2, window_s=0.5)
+    busy.acquire(org="busy")
+    busy.acquire(org="busy")  # the window is full, all of it spent by "busy"
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def call(limiter: FleetLimiter, org: str) -> None:
+        limiter.acquire(org=org)
+        with lock:
+            order.append(org)
+
+    threads = [threading.Thread(target=call, args=(busy, "busy")) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)  # the busy org's four callers queue first...
+    quiet_thread = threading.Thread(target=call, args=(quiet, "quiet"))
+    quiet_thread.start()  # ...and the quiet org's one caller arrives last
+    for thread in [*threads, quiet_thread]:
+        thread.join(timeout=10)
+    assert sorted(order) == ["busy"] * 4 + ["quiet"]
+    assert "quiet" in order[:2]  # served in the first refill, not after the busy backlog
+
+
+def test_accounts_have_separate_budgets(db: Database) -> None:
+    one = fleet(db, account=account_key("openai", "sk-one"), rpm=1, window_s=30)
+    two = fleet(db, account=account_key("openai", "sk-two"), rpm=1, window_s=30)
+    one.acquire()
+    started = time.monotonic()
+    two.acquire()  # another key is another account: not held up by the first
+    assert time.monotonic() - started < 1.0
+    assert one.account != two.account and "sk-one" not in one.account
+
+
+def test_missing_tables_say_how_to_create_them(empty_db: Database) -> None:
+    with pytest.raises(DatabaseError) as caught:
+        fleet(empty_db)
+    assert "senso db migrate" in (caught.value.hint or "")
