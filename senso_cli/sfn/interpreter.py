@@ -107,12 +107,13 @@ class Interpreter:
             invoke_task=self._invoke_task,
             history=history,
             base_context={
+                # In the service's order, which States.Format and JsonToString show.
                 "Execution": {
                     "Id": execution_arn,
                     "Input": input,
+                    "StartTime": timestamp_text(started),
                     "Name": execution_name,
                     "RoleArn": role_arn,
-                    "StartTime": timestamp_text(started),
                     "RedriveCount": redrive_count,
                 },
                 "StateMachine": {"Id": state_machine_arn, "Name": state_machine_name},

@@ -97,7 +97,7 @@ class Executor:
         ``State.RetryCount`` exists only where a state can retry (Task, Parallel, Map): the
         service leaves it out of the others' context object.
         """
-        state: dict[str, Any] = {"EnteredTime": timestamp_text(self.clock()), "Name": name}
+        state: dict[str, Any] = {"Name": name, "EnteredTime": timestamp_text(self.clock())}
         if kind in _RETRYING:
             state["RetryCount"] = 0
         return {**self.base_context, "State": state}

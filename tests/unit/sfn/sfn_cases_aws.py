@@ -322,6 +322,11 @@ INTRINSICS = [
         {"t": "Hi {}!", "n": "Ana"},
     ),
     # Variables and the context object as arguments.
+    intrinsic(
+        "format-context-machine-like-java-map",
+        "States.Format('{}', $$.StateMachine)",
+        "{Id=arn:aws:states:us-east-1:123456789012:stateMachine:conformance, Name=conformance}",
+    ),
     intrinsic("format-context-name", "States.Format('in {}', $$.State.Name)", "in S"),
     intrinsic(
         "nested-calls",
