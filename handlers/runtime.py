@@ -8,7 +8,7 @@ model routes to the clearly labelled `simulated` provider.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -20,7 +20,9 @@ from handlers.evaluation import (
     NameVariationGenerator,
     build_evaluator_components,
 )
+from handlers.evaluation.competitors import DEFAULT_COMPETITOR_MODEL
 from handlers.evaluation.limited_client import RateLimitedOpenAI
+from handlers.evaluation.verifiers import DEFAULT_VERIFICATION_MODEL
 from handlers.providers.build import build_registry
 from handlers.providers.config import ProvidersConfig
 from handlers.providers.fleet_limiter import Connect, FleetLimiter
@@ -62,11 +64,25 @@ def build_services(
         config, simulated_seed=settings.simulated_seed, fleet_connect=fleet_connect(settings)
     )
     llm_client: Any | None = None
-    if settings.evaluator == "llm" and config.openai.api_key is None:
+    model: str | None = None
+    azure_models = evaluation_deployments(config)
+    if settings.evaluator == "llm" and config.openai.api_key is None and not azure_models:
         raise InvalidInputError(
-            "evaluator = llm needs OpenAI credentials", hint="set SENSO_OPENAI_API_KEY"
+            "evaluator = llm needs OpenAI or Azure OpenAI credentials",
+            hint="set SENSO_OPENAI_API_KEY, or an Azure endpoint, key and a gpt-4.1 deployment",
         )
-    if config.openai.api_key is not None and settings.evaluator != "deterministic":
+    if settings.evaluator != "deterministic" and azure_models:
+        # Azure first, as the old system: one endpoint, deployments named per model.
+        from handlers.evaluation.llm_clients import AzureDeployments
+        from handlers.providers.openai_responses import azure_client
+
+        llm_client = RateLimitedOpenAI(
+            AzureDeployments(azure_client(config.azure_openai), azure_models),
+            evaluator_limiter(registry, config, "azure_openai"),
+        )
+        # With one deployment, every extraction uses it (domain §4).
+        model = next(iter(azure_models)) if len(azure_models) == 1 else None
+    elif config.openai.api_key is not None and settings.evaluator != "deterministic":
         import openai
 
         llm_client = RateLimitedOpenAI(
@@ -75,7 +91,7 @@ def build_services(
             ),
             evaluator_limiter(registry, config),
         )
-    generator, verifier, extractor = build_evaluator_components(llm_client, None)
+    generator, verifier, extractor = build_evaluator_components(llm_client, model)
     return WorkflowServices(
         registry=registry,
         generator=generator,
@@ -93,12 +109,27 @@ def fleet_connect(settings: Settings) -> Connect | None:
     return lambda: db.connect(autocommit=True)
 
 
-def evaluator_limiter(registry: ProviderRegistry, config: ProvidersConfig) -> Limiter:
-    """The OpenAI provider's own limiter when the matrix uses OpenAI (one budget for answers
-    and evaluation), else one built from the same settings."""
-    provider = registry.providers().get("openai")
+def evaluation_deployments(config: ProvidersConfig) -> dict[str, str]:
+    """The Azure deployments of the evaluation models (gpt-4.1, gpt-4.1-mini), when Azure is
+    configured; empty otherwise."""
+    azure = config.azure_openai
+    if not azure.endpoint or azure.api_key is None:
+        return {}
+    wanted = (DEFAULT_VERIFICATION_MODEL, DEFAULT_COMPETITOR_MODEL)
+    return {m: azure.deployments[m] for m in wanted if m in azure.deployments}
+
+
+def evaluator_limiter(
+    registry: ProviderRegistry,
+    config: ProvidersConfig,
+    provider_name: Literal["openai", "azure_openai"] = "openai",
+) -> Limiter:
+    """The provider's own limiter when the matrix uses it (one budget for answers and
+    evaluation), else one built from the same settings."""
+    provider = registry.providers().get(provider_name)
     limiter = getattr(provider, "limiter", None)
     if isinstance(limiter, (RateLimiter, FleetLimiter)):
         return limiter
-    rate = config.openai.rate_limit
+    section = config.azure_openai if provider_name == "azure_openai" else config.openai
+    rate = section.rate_limit
     return RateLimiter(rpm=rate.rpm, tpm=rate.tpm, max_concurrency=rate.max_concurrency)

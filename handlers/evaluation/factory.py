@@ -1,7 +1,9 @@
 """Builds the evaluation components: language-model ones with a client, offline ones without.
 
-The caller owns the client (OpenAI or Azure OpenAI, configured from settings), so this module
-reads no environment and opens no connection.
+The caller owns the client (OpenAI, or Azure OpenAI through `AzureDeployments`), so this
+module reads no environment and opens no connection. The client is wrapped in a response cache,
+and the verifier and competitor extractor fall back to the offline ones when the model fails
+for good.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from handlers.evaluation.competitors import (
     CompetitorExtractor,
     DeterministicCompetitorExtractor,
     LLMCompetitorExtractor,
+)
+from handlers.evaluation.llm_clients import (
+    CachedCompletions,
+    FallbackCompetitorExtractor,
+    FallbackVerifier,
 )
 from handlers.evaluation.variations import (
     DEFAULT_VARIATIONS_MODEL,
@@ -42,8 +49,12 @@ def build_evaluator_components(
             DeterministicMentionVerifier(),
             DeterministicCompetitorExtractor(),
         )
+    # Typed as the SDK client: the wrapper exposes the one method the components call.
+    client: Any = CachedCompletions(openai_client)
     return (
-        LLMVariationGenerator(openai_client, model or DEFAULT_VARIATIONS_MODEL),
-        LLMMentionVerifier(openai_client, model or DEFAULT_VERIFICATION_MODEL),
-        LLMCompetitorExtractor(openai_client, model or DEFAULT_COMPETITOR_MODEL),
+        LLMVariationGenerator(client, model or DEFAULT_VARIATIONS_MODEL),
+        FallbackVerifier(LLMMentionVerifier(client, model or DEFAULT_VERIFICATION_MODEL)),
+        FallbackCompetitorExtractor(
+            LLMCompetitorExtractor(client, model or DEFAULT_COMPETITOR_MODEL)
+        ),
     )

@@ -85,8 +85,9 @@ def test_file_with_json_output(cli: typer.Typer, runner: CliRunner, tmp_path: Pa
     assert [m["text"] for m in evidence["matched_names"]] == ["Acme Bank"]
     assert " || ".join(evidence["passages"]) == payload["mention_text"]
     assert evidence["mention_bytes"] == len(payload["mention_text"].encode("utf-8"))
-    assert round(100 * evidence["mention_bytes"] / evidence["response_bytes"], 4) == (
-        payload["share_of_voice"]
+    assert (
+        round(100 * evidence["mention_bytes"] / evidence["response_bytes"], 4)
+        == (payload["share_of_voice"])
     )
     assert evidence["sentiment"]["method"] == "lexicon"
     assert ["excellent", 2.7] in evidence["sentiment"]["terms"]

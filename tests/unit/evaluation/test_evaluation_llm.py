@@ -14,6 +14,7 @@ from handlers.evaluation import (
     evaluate_answer,
     find_mentions,
 )
+from handlers.evaluation.llm_clients import FallbackCompetitorExtractor, FallbackVerifier
 from handlers.evaluation.pricing import call_cost
 from tests.unit.evaluation.fake_chat_server import FakeChatServer
 
@@ -102,8 +103,11 @@ def test_llm_evaluation_end_to_end_records_competitor_cost_once(
         "competitor_extraction", {"competitors": ["Chase", " Ally ", "chase", "Acme Bank", ""]}
     )
     _, verifier, extractor = build_evaluator_components(chat_server.client(), "gpt-4.1-mini")
-    assert isinstance(verifier, LLMMentionVerifier) and isinstance(
-        extractor, LLMCompetitorExtractor
+    assert isinstance(verifier, FallbackVerifier) and isinstance(
+        verifier.primary, LLMMentionVerifier
+    )
+    assert isinstance(extractor, FallbackCompetitorExtractor) and isinstance(
+        extractor.primary, LLMCompetitorExtractor
     )
     result = evaluate_answer(
         ANSWER, ORG, ["Acme Bank", "acmebank"], verifier=verifier, competitor_extractor=extractor

@@ -57,6 +57,33 @@ def test_the_evaluator_shares_the_openai_providers_limiter(tmp_path: Any) -> Non
     settings = load_settings(flags={"providers": providers}, environ={"SENSO_HOME": str(tmp_path)})
     services = build_services(settings.settings)
     provider_limiter = services.registry.resolve("gpt-4.1").limiter  # type: ignore[attr-defined]
-    verifier_client = services.verifier._client  # type: ignore[attr-defined]
-    assert verifier_client.chat.completions._limiter is provider_limiter
+    # verifier = Fallback(LLM(Cached(RateLimited(client)))): the limiter is the provider's.
+    cached = services.verifier.primary._client  # type: ignore[attr-defined]
+    assert cached.inner.chat.completions._limiter is provider_limiter
+    services.close()
+
+
+def test_azure_is_used_for_evaluation_when_it_has_a_deployment(tmp_path: Any) -> None:
+    from handlers.evaluation.llm_clients import AzureDeployments
+    from handlers.runtime import build_services
+    from handlers.settings import load_settings
+
+    providers = {
+        "default_provider": None,
+        "routes": {"gpt-4.1": {"provider": "azure_openai"}},
+        "openai": {"api_key": "sk-test-000000", "base_url": "http://127.0.0.1:9/v1"},
+        "azure_openai": {
+            "endpoint": "http://127.0.0.1:9",
+            "api_key": "azure-test-key",
+            "deployments": {"gpt-4.1": "eval-41"},
+        },
+    }
+    settings = load_settings(flags={"providers": providers}, environ={"SENSO_HOME": str(tmp_path)})
+    services = build_services(settings.settings)
+    verifier = services.verifier.primary  # type: ignore[attr-defined]
+    limited = verifier._client.inner
+    assert isinstance(limited.chat.completions._client, AzureDeployments)
+    # One deployment: every extraction asks for its model (domain §4).
+    assert verifier._model == "gpt-4.1"
+    assert services.extractor.primary._model == "gpt-4.1"  # type: ignore[attr-defined]
     services.close()
