@@ -136,12 +136,11 @@ class Executor:
         try:
             transition, assigned = self._transition(env, kind, scope, cursor)
             text = check_size(transition.output, name)
+            variables.assign(assigned)
         except StatesError as error:
             raise error.at_state(name, entered) from None
         if transition.caught:
-            variables.assign(assigned)
             return transition
-        variables.assign(assigned)
         self.history.emit(
             cursor,
             f"{kind}StateExited",

@@ -981,6 +981,25 @@ VARIABLES = [
         ["out", 2],
     ),
     Case(
+        "map-cannot-assign-outer-variable",
+        machine(
+            {
+                "A": {"Type": "Pass", "Assign": {"o": 1}, "Next": "M"},
+                "M": {
+                    "Type": "Map",
+                    "ItemProcessor": {
+                        "StartAt": "In",
+                        "States": {"In": {"Type": "Pass", "Assign": {"o": 2}, "End": True}},
+                    },
+                    "End": True,
+                },
+            }
+        ),
+        [1],
+        error="States.Runtime",
+        cause_contains="(entered at the event id #",
+    ),
+    Case(
         "undefined-variable-is-runtime",
         one(Parameters={"x.$": "$nope"}),
         {},
