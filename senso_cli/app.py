@@ -1,27 +1,96 @@
-"""The `senso` command: global options and the command groups."""
+"""The `senso` command: the root options and the command table, loaded lazily.
+
+`LazyGroup` lists the commands from `senso_cli.commands.COMMANDS` and imports a command's
+module only when that command is invoked or its own help is shown; the root help is drawn from
+the table's summaries. This keeps `senso --help`, shell completion and the light commands from
+importing every dependency of every command.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
+import typer.main
+from typer._click.core import Command as ClickCommand
+from typer._click.core import Context as ClickContext
+from typer._click.formatting import HelpFormatter
+from typer.core import TyperCommand, TyperOption
+from typer.models import CommandInfo, TyperInfo
 
-from senso_cli.commands import compare, config, credits, db, dev, orgs, rollout
-from senso_cli.commands import env as env_commands
-from senso_cli.commands.cost import cost_estimate
-from senso_cli.commands.deploy import deploy
-from senso_cli.commands.evaluate import evaluate
-from senso_cli.commands.logs import logs
-from senso_cli.commands.trigger import redrive, run_definition, status, trigger
-from senso_cli.commands.trigger_batch import trigger_batch
-from senso_cli.commands.validate import validate
+from senso_cli.commands import COMMANDS, Entry
 from senso_cli.context import AppState
 from senso_cli.errors import SensoGroup
 
+MARKUP: Literal["markdown"] = "markdown"
+_ENTRIES = {entry.name: entry for entry in COMMANDS}
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: ClickContext) -> str | None:
+    """Typer labels every flag `<bool>` as though it took a value; a flag takes none."""
+    return None if self.is_flag else _display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+
+def load_command(entry: Entry) -> ClickCommand:
+    """Import the entry's module and build its click command (or group)."""
+    module_name, attribute = entry.target.split(":")
+    obj: Any = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(obj, typer.Typer):
+        return typer.main.get_group_from_info(
+            TyperInfo(obj, name=entry.name),
+            pretty_exceptions_short=False,
+            suggest_commands=True,
+            rich_markup_mode=MARKUP,
+        )
+    return typer.main.get_command_from_info(
+        CommandInfo(name=entry.name, callback=obj),
+        pretty_exceptions_short=False,
+        rich_markup_mode=MARKUP,
+    )
+
+
+class LazyGroup(SensoGroup):
+    """The root group: commands come from the command table, imported on first use."""
+
+    _listing = False
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        return [*_ENTRIES, *(name for name in super().list_commands(ctx) if name not in _ENTRIES)]
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> ClickCommand | None:
+        entry = _ENTRIES.get(cmd_name)
+        if entry is None or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:
+            # Root help needs only the name and summary: do not import the command.
+            return TyperCommand(name=entry.name, help=entry.summary)
+        command = load_command(entry)
+        self.commands[cmd_name] = command
+        return command
+
+    def load_all(self) -> None:
+        """Import every command (for tests and tools that walk the whole tree)."""
+        for entry in COMMANDS:
+            if entry.name not in self.commands:
+                self.commands[entry.name] = load_command(entry)
+
+    def format_help(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
 app = typer.Typer(
     name="senso",
-    cls=SensoGroup,
+    cls=LazyGroup,
     help=(
         "Run Senso's org evaluation workflow locally or on AWS Step Functions, and carry the "
         "migration off Inngest.\n\n"
@@ -29,7 +98,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=MARKUP,
 )
 
 
@@ -38,38 +107,32 @@ def root(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option(help="senso's home folder (default: SENSO_HOME or ~/.local/share/senso)."),
+        typer.Option(
+            help="senso's home folder (default: SENSO_HOME or ~/.local/share/senso).",
+            show_default=False,
+        ),
     ] = None,
     env: Annotated[
         str | None,
-        typer.Option("--env", help="Environment: `local` (default) or a configured AWS one."),
+        typer.Option(
+            "--env",
+            help="Environment for every command below (each command also takes --env).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
-    """Global options apply to every command."""
-    ctx.obj = AppState(flags={"home": home, "env": env})
+    """Options that apply to every command."""
+    ctx.obj = AppState(flags={"home": home})
     if env is not None:
-        ctx.obj.loaded.settings.environment()  # an unknown --env stops every command here
+        ctx.obj.choose_env(env)  # an unknown --env stops every command here
 
 
-app.add_typer(config.app, name="config")
-app.add_typer(db.app, name="db")
-app.add_typer(orgs.app, name="orgs")
-app.add_typer(credits.app, name="credits")
-app.add_typer(dev.app, name="dev")
-app.command("evaluate")(evaluate)
-app.command("trigger")(trigger)
-app.command("status")(status)
-app.command("redrive")(redrive)
-app.command("run-definition")(run_definition)
-app.command("compare")(compare.compare)
-app.add_typer(rollout.app, name="rollout")
-app.command("rollback")(rollout.rollback)
-app.command("validate")(validate)
-app.command("cost-estimate")(cost_estimate)
-app.command("deploy")(deploy)
-app.add_typer(env_commands.app, name="env")
-app.command("trigger-batch")(trigger_batch)
-app.command("logs")(logs)
+def command_tree() -> LazyGroup:
+    """The root command with every command loaded."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, LazyGroup)
+    root.load_all()
+    return root
 
 
 def main() -> None:

@@ -41,62 +41,8 @@ def report(exc: SensoError) -> int:
     return exit_code_for(exc)
 
 
-GLOBAL_VALUE_OPTIONS = ("--env", "--home")
-
-
-def _declares(command: Any, args: list[str], option: str) -> bool:
-    """Whether the (sub)command that `args` select declares `option` itself."""
-    if any(option in getattr(param, "opts", ()) for param in getattr(command, "params", ())):
-        return True
-    if hasattr(command, "commands"):
-        names = [a for a in args if not a.startswith("-")]
-        child = command.commands.get(names[0]) if names else None
-        return child is not None and _declares(child, args[args.index(names[0]) + 1 :], option)
-    return False
-
-
-def hoist_global_options(group: Any, args: list[str]) -> list[str]:
-    """Let `senso trigger --org X --env prod` mean `senso --env prod trigger --org X`.
-
-    Operators put `--env` where it reads naturally; commands that declare an `--env` of their
-    own (deploy, validate, cost-estimate) keep theirs.
-    """
-    head: list[str] = []
-    index = 0
-    while index < len(args) and args[index].startswith("-"):
-        step = 2 if args[index] in GLOBAL_VALUE_OPTIONS else 1
-        head += args[index : index + step]
-        index += step
-    if index >= len(args):
-        return args
-    command = group.commands.get(args[index])
-    rest = args[index + 1 :]
-    if command is None or "--" in rest:
-        return args
-    hoisted: list[str] = []
-    kept: list[str] = []
-    position = 0
-    while position < len(rest):
-        token = rest[position]
-        name = token.split("=", 1)[0]
-        if name in GLOBAL_VALUE_OPTIONS and not _declares(command, rest, name):
-            if "=" in token:
-                hoisted.append(token)
-                position += 1
-            else:
-                hoisted += rest[position : position + 2]
-                position += 2
-            continue
-        kept.append(token)
-        position += 1
-    return [*head, *hoisted, args[index], *kept]
-
-
 class SensoGroup(TyperGroup):
     """Root command group that turns senso errors into messages and exit codes."""
-
-    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(self, list(args)))
 
     def invoke(self, ctx: ClickContext) -> Any:
         try:

@@ -5,7 +5,6 @@ Exit codes: 0 PASS, 1 FAIL (or no paired batches to vouch for), 2 bad input.
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import datetime
 from enum import StrEnum
@@ -19,11 +18,9 @@ from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.output import err, out
+from senso_cli.params import EnvOpt, parse_tolerance
 from senso_cli.services.compare import compare as run_compare
 from senso_cli.services.compare.report import Format, render
-
-_PERCENT = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+)\s*%\s*$")
-_FRACTION = re.compile(r"^\s*(?P<number>[0-9]*\.?[0-9]+)\s*$")
 
 
 class ReportFormat(StrEnum):
@@ -32,23 +29,6 @@ class ReportFormat(StrEnum):
     csv = "csv"
     markdown = "markdown"
     html = "html"
-
-
-TOLERANCE_HINT = "use a percentage such as 1% or 0.5%, or a fraction below 1 such as 0.01"
-
-
-def parse_tolerance(text: str) -> float:
-    """'1%' and '0.01' both mean a relative tolerance of 0.01; the result is in [0, 1)."""
-    percent = _PERCENT.match(text)
-    fraction = _FRACTION.match(text)
-    value = None
-    if percent is not None:
-        value = float(percent["number"]) / 100
-    elif fraction is not None:
-        value = float(fraction["number"])
-    if value is None or not 0 <= value < 1:
-        raise InvalidInputError(f"cannot use --tolerance {text!r}", hint=TOLERANCE_HINT)
-    return value
 
 
 def parse_moment(value: str, option: str) -> datetime:
@@ -76,6 +56,7 @@ def compare(
     output: Annotated[
         Path | None, typer.Option(help="Write the report to this file instead of stdout.")
     ] = None,
+    env: EnvOpt = None,
 ) -> None:
     """Compare Step Functions and Inngest batches: paired shadow runs and both cohorts.
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
 from handlers.settings import describe
 from senso_cli.context import state
 from senso_cli.output import out, print_json
+from senso_cli.params import EnvOpt, JsonOpt
 
 app = typer.Typer(help="Inspect senso's configuration.", no_args_is_help=True)
 
@@ -17,7 +16,8 @@ app = typer.Typer(help="Inspect senso's configuration.", no_args_is_help=True)
 @app.command("show")
 def show(
     ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Print every effective setting, where it came from, and mask secrets.
 

@@ -8,6 +8,7 @@ import typer
 
 from senso_cli.context import state
 from senso_cli.output import out, print_json
+from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import orgs as service
 
 app = typer.Typer(help="Manage credit balances.", no_args_is_help=True)
@@ -25,7 +26,8 @@ def grant(
             help="Idempotency key; by default a repeat of the same grant today is a no-op."
         ),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Grant credits to the org's payer (the partner for free-tier orgs)."""
     result = service.grant(state(ctx).db, org, service.parse_amount(amount), reason, key)

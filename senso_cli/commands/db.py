@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.output import out, print_json
+from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import database as service
 
 app = typer.Typer(
     help="Manage the database: the embedded PostgreSQL server and schema migrations.",
     no_args_is_help=True,
 )
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command("start")
-def start(ctx: typer.Context) -> None:
+def start(ctx: typer.Context, env: EnvOpt = None) -> None:
     """Start the embedded PostgreSQL server (other commands start it on demand)."""
     settings = state(ctx).loaded.settings
     if settings.database_url is not None:
@@ -33,7 +31,7 @@ def start(ctx: typer.Context) -> None:
 
 
 @app.command("stop")
-def stop(ctx: typer.Context) -> None:
+def stop(ctx: typer.Context, env: EnvOpt = None) -> None:
     """Stop the embedded PostgreSQL server."""
     settings = state(ctx).loaded.settings
     if settings.database_url is not None:
@@ -44,7 +42,7 @@ def stop(ctx: typer.Context) -> None:
 
 
 @app.command("status")
-def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+def status(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) -> None:
     """Show which database senso uses, whether it is up, and pending migrations."""
     result = service.database_status(state(ctx).loaded.settings)
     # A stopped embedded server is a state, not a failure; an unreachable one that should be
@@ -76,14 +74,14 @@ def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
 
 
 @app.command("url")
-def url(ctx: typer.Context) -> None:
+def url(ctx: typer.Context, env: EnvOpt = None) -> None:
     """Print the database URL (starting the embedded server if needed), e.g. for psql."""
     settings = state(ctx).loaded.settings
     print(service.database_url(settings))  # noqa: T201 - plain text for $(senso db url)
 
 
 @app.command("migrate")
-def migrate(ctx: typer.Context) -> None:
+def migrate(ctx: typer.Context, env: EnvOpt = None) -> None:
     """Apply pending schema migrations (commands also do this automatically)."""
     applied = service.migrate(state(ctx).loaded.settings)
     if not applied:

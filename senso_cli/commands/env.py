@@ -10,14 +10,14 @@ from rich.table import Table
 
 from senso_cli.context import state
 from senso_cli.output import out, print_json
+from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import environments as service
 
 app = typer.Typer(help="Named AWS environments (region, state machine, cluster, logs).")
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command("list")
-def list_(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+def list_(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) -> None:
     """The configured environments; `*` marks the default one."""
     rows = service.list_environments(state(ctx).loaded.settings)
     if json_output:
@@ -39,7 +39,8 @@ def show(
     name: Annotated[
         str | None, typer.Argument(help="Environment (default: the active one).")
     ] = None,
-    json_output: JsonFlag = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Every setting of one environment; secrets are masked."""
     data = service.show_environment(state(ctx).loaded.settings, name)
@@ -70,6 +71,7 @@ def _flat(data: dict[str, object], prefix: str = "") -> dict[str, object]:
 def use(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Environment, or `local`.", show_default=False)],
+    env: EnvOpt = None,
 ) -> None:
     """Make NAME the default for every command (`env = NAME` in the config file)."""
     loaded = state(ctx).loaded
@@ -89,7 +91,8 @@ def import_terraform(
     region: Annotated[
         str | None, typer.Option("--region", help="Use this region instead of the output's.")
     ] = None,
-    json_output: JsonFlag = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Fill an environment from `terraform output -json` (state machine, cluster, logs, ...).
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from handlers.evaluation.models import SentimentEvidence
 from senso_cli.errors import EXIT_BAD_INPUT
 from senso_cli.output import err, out, print_json
+from senso_cli.params import JsonOpt
 from senso_cli.services.evaluate import EvaluationReport, evaluate_text, read_answer
 
 
@@ -86,7 +87,7 @@ def evaluate(
             "--file", metavar="PATH", help="A file holding the answer (UTF-8).", show_default=False
         ),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Evaluate one answer for an org: mention, share of voice, sentiment, rank, citations.
 

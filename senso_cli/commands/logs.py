@@ -14,6 +14,7 @@ from senso_cli.aws.logs import CloudWatchLogs
 from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
 from senso_cli.output import err
+from senso_cli.params import EnvOpt
 from senso_cli.services import logs as service
 from senso_cli.services.aws_runs import execution_ref, resolve_org
 from senso_cli.services.environments import aws_target, reporting_database
@@ -73,6 +74,7 @@ def logs(
     ] = True,
     poll_interval: Annotated[float, typer.Option(hidden=True)] = 2.0,
     max_polls: Annotated[int | None, typer.Option(hidden=True)] = None,
+    env: EnvOpt = None,
 ) -> None:
     """Handler and state machine logs interleaved by time (AWS), or the local history events.
 

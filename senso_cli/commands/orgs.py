@@ -6,50 +6,45 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from handlers.orgdata.importer import ImportReport
-from handlers.orgdata.schema import DAY_NAMES
 from senso_cli.context import state
 from senso_cli.output import out, print_json
-from senso_cli.services import orgs as service
+from senso_cli.params import EnvOpt, JsonOpt
 
 app = typer.Typer(help="Import, list and show orgs.", no_args_is_help=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def render_import(report: ImportReport, json_output: bool) -> None:
-    if json_output:
-        print_json({"orgs": report.orgs, "changed": report.changed, "changes": report.changes})
-        return
-    if not report.changed:
-        out.print(f"no changes: {', '.join(report.orgs)} already up to date")
-        return
-    details = ", ".join(f"{what}: {count}" for what, count in report.changes.items())
-    out.print(f"imported {', '.join(report.orgs)} ({details})")
 
 
 @app.command("import")
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A YAML or JSON org file.", show_default=False)],
-    json_output: JsonFlag = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Import (or update) orgs from a YAML or JSON file.
 
     The whole file is validated first: on any error nothing is written and the bad field is
     named (exit 2). Re-importing the same file changes nothing.
     """
+    from senso_cli.services import orgs as service
+    from senso_cli.views.orgs import render_import
+
     render_import(service.import_file(state(ctx).db, file), json_output)
 
 
 def _days(days: list[int]) -> str:
+    from handlers.orgdata.schema import DAY_NAMES
+
     return ", ".join(DAY_NAMES[d][:3] for d in days) or "-"
 
 
 @app.command("list")
-def list_(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+def list_(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) -> None:
     """List orgs with their matrix size, schedule and credit balance."""
+    from rich.table import Table
+
+    from senso_cli.services import orgs as service
+
     orgs = service.list_orgs(state(ctx).db)
     if json_output:
         print_json([o.model_dump(mode="json") for o in orgs])
@@ -83,9 +78,12 @@ def list_(ctx: typer.Context, json_output: JsonFlag = False) -> None:
 def show(
     ctx: typer.Context,
     org: Annotated[str, typer.Argument(help="Org slug or id.", show_default=False)],
-    json_output: JsonFlag = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Show one org: websites, questions, models, locations, schedule and balance."""
+    from senso_cli.services import orgs as service
+
     details = service.show_org(state(ctx).db, org)
     if json_output:
         print_json(details.model_dump(mode="json") | {"matrix_size": details.matrix_size})

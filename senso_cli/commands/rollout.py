@@ -15,24 +15,15 @@ import typer
 from rich.table import Table
 
 from handlers.errors import InvalidInputError
-from senso_cli.aws.scheduler import Schedules
-from senso_cli.aws.ssm import Parameters
-from senso_cli.aws.stepfunctions import StepFunctions
-from senso_cli.commands.compare import parse_tolerance
 from senso_cli.context import state
-from senso_cli.errors import EXIT_FAILED, ConfigurationError
-from senso_cli.migration.rollout_state import (
-    PostgresRolloutStore,
-    RolloutStore,
-    SsmRolloutStore,
-)
+from senso_cli.errors import EXIT_FAILED
+from senso_cli.factory import rollout_backends
 from senso_cli.output import out, print_json
+from senso_cli.params import EnvOpt, JsonOpt, parse_tolerance
 from senso_cli.services import rollback as rollback_service
 from senso_cli.services import rollout as service
-from senso_cli.services.environments import aws_target
 
 app = typer.Typer(help="Move orgs from Inngest to Step Functions in gated stages.")
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LIST_LIMIT = 20
 MARKS = {
     "changed": "changed",
@@ -46,43 +37,6 @@ MARKS = {
 def operator() -> str:
     """Who is changing the rollout, as recorded in its history."""
     return getpass.getuser()
-
-
-def rollout_backends(
-    ctx: typer.Context,
-) -> tuple[RolloutStore, Schedules | None, rollback_service.RollbackNames, StepFunctions | None]:
-    """Locally: PostgreSQL and nothing to switch. In an AWS environment: its SSM parameter,
-    EventBridge Scheduler and Step Functions."""
-    settings = state(ctx).loaded.settings
-    env = settings.environment()
-    if env is None:
-        store = PostgresRolloutStore(
-            state(ctx).db, initial_percent=settings.rollout.local_percent
-        )
-        return store, None, rollback_service.RollbackNames(), None
-    if not env.rollout_parameter_name:
-        raise ConfigurationError(
-            f"environment {settings.env!r} has no rollout_parameter_name",
-            hint="re-run `senso env import-terraform` or set it in the config file",
-        )
-    target = aws_target(settings)
-    assert target is not None  # env is an AWS environment here
-    clients = target.clients
-    return (
-        SsmRolloutStore(Parameters(clients.ssm()), env.rollout_parameter_name),
-        Schedules(clients.scheduler()),
-        rollback_service.RollbackNames.from_environment(env),
-        StepFunctions(clients.stepfunctions()),
-    )
-
-
-def routing_store(ctx: typer.Context) -> RolloutStore | None:
-    """The rollout state routing reads; None for an AWS environment without a parameter."""
-    settings = state(ctx).loaded.settings
-    env = settings.environment()
-    if env is not None and not env.rollout_parameter_name:
-        return None
-    return rollout_backends(ctx)[0]
 
 
 def _org_list(orgs: list[service.OrgRef]) -> str:
@@ -134,7 +88,8 @@ def rollout(
         str,
         typer.Option(help="The compare gate's tolerance, e.g. 1% or 0.05 (as `senso compare`)."),
     ] = "1%",
-    json_output: JsonFlag = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Set the share of orgs on Step Functions: `senso rollout --percent 10`.
 
@@ -150,7 +105,7 @@ def rollout(
             hint="or see the current stage with `senso rollout status`",
         )
     service.validate_percent(percent)
-    store, _, _, _ = rollout_backends(ctx)
+    store, _, _, _ = rollout_backends(state(ctx))
     db = state(ctx).db
     rails = state(ctx).loaded.settings.rollout
     outcome = service.apply_rollout(
@@ -173,9 +128,9 @@ def rollout(
 
 
 @app.command("status")
-def status(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+def status(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) -> None:
     """Show the stage, the history of changes and the live split of recent batches."""
-    store, _, _, _ = rollout_backends(ctx)
+    store, _, _, _ = rollout_backends(state(ctx))
     report = service.rollout_status(store, state(ctx).db)
     if json_output:
         print_json(asdict(report) | {"stage": report.stage})
@@ -217,11 +172,12 @@ def rollback(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the history).")] = None,
-    json_output: JsonFlag = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Put every org back on Inngest: percentage 0, Step Functions schedule off, Inngest
     schedule on, optionally running executions stopped. Safe to run again."""
-    store, schedules, names, sfn = rollout_backends(ctx)
+    store, schedules, names, sfn = rollout_backends(state(ctx))
     if not yes:
         typer.confirm("Roll every org back to Inngest?", abort=True)
     checklist = rollback_service.rollback(

@@ -13,11 +13,12 @@ from rich.table import Table
 
 from handlers.errors import InvalidInputError
 from senso_cli.aws.throttle import RateLimiter
-from senso_cli.commands.rollout import routing_store
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
+from senso_cli.factory import routing_store
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.output import err, out, print_json
+from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import routing
 from senso_cli.services import trigger_batch as service
 from senso_cli.services.aws_runs import SfnExecutions
@@ -58,7 +59,8 @@ def trigger_batch(
         str | None,
         typer.Option("--target", help="sfn or inngest for every org (default: the rollout)."),
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_output: JsonOpt = False,
+    env: EnvOpt = None,
 ) -> None:
     """Start the workflow for many orgs: from a file, all of them, or those scheduled on a day.
 
@@ -82,7 +84,7 @@ def trigger_batch(
         db, orgs_file=orgs, all_orgs=all_orgs, schedule_day=schedule_day, today=batch_day
     )
     override = routing.parse_target(target_opt)
-    store = routing_store(ctx)
+    store = routing_store(state(ctx))
     refs, routed_away = service.split_by_route(
         db, refs, lambda org_id: routing.decide(store, org_id, override)
     )

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
 
-from senso_cli.app import app
+from senso_cli.app import command_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -68,7 +67,7 @@ def _walk(command: Command, path: str) -> list[Entry]:
     return entries
 
 
-ROOT_COMMAND: Command = typer.main.get_command(app)
+ROOT_COMMAND: Command = command_tree()
 ENTRIES = _walk(ROOT_COMMAND, "senso")
 COMMANDS = [entry for entry in ENTRIES if entry.path != "senso"]
 PATHS = {entry.path: entry for entry in ENTRIES}
@@ -293,7 +292,7 @@ def test_checker_accepts_real_command_lines(line: str) -> None:
         ("senso deploy-all", "no command 'deploy-all'"),
         ("senso db", "is a group"),
         ("senso db status --verbose", "no option --verbose"),
-        ("senso rollback --env prod --yes", "no option --env"),
+        ("senso rollback --percent 5 --yes", "no option --percent"),
         ("senso rollout sideways", "takes no argument"),
         ("senso --env prod", "names no command"),
     ],

@@ -19,7 +19,9 @@ from handlers.orgdata.importer import import_orgs, parse_org_document
 from handlers.repositories.orgs import OrgRepository
 from senso_cli.commands import env as env_commands
 from senso_cli.commands.logs import logs
-from senso_cli.commands.trigger import redrive, status, trigger
+from senso_cli.commands.redrive import redrive
+from senso_cli.commands.status import status
+from senso_cli.commands.trigger import trigger
 from senso_cli.commands.trigger_batch import trigger_batch
 from senso_cli.context import AppState
 from senso_cli.errors import SensoGroup

@@ -11,10 +11,9 @@ import typer
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError
 from handlers.repositories.orgs import OrgRepository
-from senso_cli.commands.aws_views import charged_text
-from senso_cli.commands.rollout import routing_store
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
+from senso_cli.factory import routing_store
 from senso_cli.migration.router import Target
 from senso_cli.output import err, out, print_json
 from senso_cli.services import routing
@@ -22,6 +21,7 @@ from senso_cli.services import trigger as trigger_service
 from senso_cli.services.environments import reporting_database
 from senso_cli.services.inngest_side import InngestOutcome, run_on_inngest
 from senso_cli.services.routing import Decision
+from senso_cli.views.sfn import charged_text
 
 
 def render(
@@ -75,7 +75,7 @@ def route(ctx: typer.Context, org_ref: str, override: Target | None) -> routing.
     """Where this org runs; the org must exist locally (an unknown org starts nothing)."""
     if override == "sfn":
         return routing.Decision("sfn", "--target sfn (this call only)")
-    store = routing_store(ctx)
+    store = routing_store(state(ctx))
     if store is None and override is None:
         return routing.decide(None, org_ref, None)
     return routing.decide(store, _org_id(ctx, org_ref), override)

@@ -8,11 +8,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from senso_cli.commands.aws_views import print_batch, timeline_table
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.output import err, out, print_json
 from senso_cli.services import trigger as service
+from senso_cli.views.sfn import print_batch, timeline_table
 
 
 def render_live(runtime: LocalRuntime, arn: str, org_id: Any, day: date) -> Table:

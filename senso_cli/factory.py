@@ -1,0 +1,81 @@
+"""Builds what commands drive (runtimes, AWS targets, rollout stores) from the invocation's
+settings, so no command chooses a backend or constructs a client itself.
+
+Everything heavy (boto3, psycopg, the ASL interpreter) is imported inside the function that
+needs it: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.errors import InvalidInputError
+from senso_cli.context import AppState
+
+if TYPE_CHECKING:
+    from senso_cli.aws.scheduler import Schedules
+    from senso_cli.aws.stepfunctions import StepFunctions
+    from senso_cli.local.invoker import Isolation
+    from senso_cli.local.runtime import LocalRuntime
+    from senso_cli.migration.rollout_state import RolloutStore
+    from senso_cli.services.environments import AwsTarget
+    from senso_cli.services.rollback import RollbackNames
+
+
+def aws(app: AppState) -> AwsTarget | None:
+    """The AWS environment chosen with --env / SENSO_ENV / the config, or None for local."""
+    from senso_cli.services.environments import aws_target
+
+    return aws_target(app.loaded.settings)
+
+
+def local_runtime(app: AppState, isolation: Isolation = "inprocess") -> LocalRuntime:
+    from senso_cli.local.runtime import LocalRuntime
+
+    if app.loaded.settings.environment() is not None:
+        raise InvalidInputError(
+            "AWS environments are driven through Step Functions itself",
+            hint="this build runs the local runtime; use --env local",
+        )
+    return LocalRuntime(app.db, app.loaded.settings, isolation=isolation)
+
+
+def rollout_backends(
+    app: AppState,
+) -> tuple[RolloutStore, Schedules | None, RollbackNames, StepFunctions | None]:
+    """Locally: PostgreSQL and nothing to switch. In an AWS environment: its SSM parameter,
+    EventBridge Scheduler and Step Functions."""
+    from senso_cli.aws.scheduler import Schedules
+    from senso_cli.aws.ssm import Parameters
+    from senso_cli.aws.stepfunctions import StepFunctions
+    from senso_cli.errors import ConfigurationError
+    from senso_cli.migration.rollout_state import PostgresRolloutStore, SsmRolloutStore
+    from senso_cli.services.rollback import RollbackNames
+
+    settings = app.loaded.settings
+    env = settings.environment()
+    if env is None:
+        store = PostgresRolloutStore(app.db, initial_percent=settings.rollout.local_percent)
+        return store, None, RollbackNames(), None
+    if not env.rollout_parameter_name:
+        raise ConfigurationError(
+            f"environment {settings.env!r} has no rollout_parameter_name",
+            hint="re-run `senso env import-terraform` or set it in the config file",
+        )
+    target = aws(app)
+    assert target is not None  # env is an AWS environment here
+    clients = target.clients
+    return (
+        SsmRolloutStore(Parameters(clients.ssm()), env.rollout_parameter_name),
+        Schedules(clients.scheduler()),
+        RollbackNames.from_environment(env),
+        StepFunctions(clients.stepfunctions()),
+    )
+
+
+def routing_store(app: AppState) -> RolloutStore | None:
+    """The rollout state routing reads; None for an AWS environment without a parameter."""
+    env = app.loaded.settings.environment()
+    if env is not None and not env.rollout_parameter_name:
+        return None
+    return rollout_backends(app)[0]

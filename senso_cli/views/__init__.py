@@ -1,0 +1,2 @@
+"""Rendering shared by several commands (tables, summaries); commands import views, never
+other commands."""

@@ -1,0 +1,95 @@
+"""`senso --help` and the light commands' help import no heavy package, and the root help's
+summaries are the commands' own first sentences.
+
+Each check runs the CLI in a fresh interpreter (an import already made by the test process
+would hide one), then reads which modules it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from senso_cli.app import command_tree
+from senso_cli.commands import COMMANDS
+
+HEAVY = (
+    "openai",
+    "anthropic",
+    "pandas",
+    "numpy",
+    "boto3",
+    "botocore",
+    "httpx",
+    "psycopg",
+    "rich.live",
+    "rich.progress",
+    "yaml",
+    "senso_cli.sfn",
+)
+
+PROBE = """
+import json, sys
+sys.argv = ["senso", *json.loads(sys.argv[1])]
+try:
+    from senso_cli.app import main
+    main()
+except SystemExit:
+    pass
+print("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin", "SENSO_HOME": "/nonexistent/senso"},
+        check=True,
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["status", "--help"], ["orgs", "list", "--help"], ["trigger", "--help"]]
+)
+def test_help_imports_no_heavy_module(args: list[str]) -> None:
+    modules = _modules_after(args)
+    assert "senso_cli.app" in modules  # the probe really ran the CLI
+    assert _heavy(modules) == []
+
+
+def test_the_guard_recognises_heavy_modules() -> None:
+    # The check above proves nothing if `_heavy` could not see a heavy module when one is there.
+    assert _heavy({"pandas.core.frame", "rich.live", "rich.table", "openai_like"}) == [
+        "pandas.core.frame",
+        "rich.live",
+    ]
+
+
+def test_root_help_imports_no_command_module() -> None:
+    modules = _modules_after(["--help"])
+    assert not [m for m in modules if m.startswith("senso_cli.commands.")]
+
+
+def _first_sentence(text: str) -> str:
+    paragraph = " ".join(text.strip().split("\n\n", 1)[0].split())
+    end = paragraph.find(". ")
+    return paragraph if end < 0 else paragraph[: end + 1]
+
+
+@pytest.mark.parametrize("entry", COMMANDS, ids=lambda entry: entry.name)
+def test_root_help_summary_is_the_commands_first_sentence(entry: object) -> None:
+    root = command_tree()
+    name = entry.name  # type: ignore[attr-defined]
+    command = root.commands[name]
+    assert _first_sentence(command.help or "") == entry.summary  # type: ignore[attr-defined]
