@@ -76,3 +76,14 @@ def parse_day(value: str | None, option: str = "--day") -> date:
         raise InvalidInputError(
             f"{option} {value!r} is not a date", hint="use YYYY-MM-DD"
         ) from None
+
+
+def json_format(json_output: bool, output_format: str, default: str) -> str:
+    """`--json` is `--format json` for the commands that have more formats."""
+    if not json_output:
+        return output_format
+    if output_format not in (default, "json"):
+        raise InvalidInputError(
+            f"--json and --format {output_format} ask for two formats", hint="give one of them"
+        )
+    return "json"

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -18,7 +18,7 @@ from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
 from senso_cli.output import err, out
-from senso_cli.params import EnvOpt, parse_tolerance
+from senso_cli.params import EnvOpt, JsonOpt, json_format, parse_tolerance
 from senso_cli.services.compare import compare as run_compare
 from senso_cli.services.compare.report import Format, render
 
@@ -56,6 +56,7 @@ def compare(
     output: Annotated[
         Path | None, typer.Option(help="Write the report to this file instead of stdout.")
     ] = None,
+    json_output: JsonOpt = False,
     env: EnvOpt = None,
 ) -> None:
     """Compare Step Functions and Inngest batches: paired shadow runs and both cohorts.
@@ -65,7 +66,7 @@ def compare(
     competitors per answer, credits, duration) must agree within the tolerance. Exit code 0
     PASS, 1 FAIL or nothing to compare, 2 bad input.
     """
-    fmt: Format = output_format.value
+    fmt = cast(Format, json_format(json_output, output_format.value, ReportFormat.table.value))
     result = run_compare(
         state(ctx).db,
         parse_moment(since, "--since"),

@@ -16,6 +16,7 @@ from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
 from senso_cli.local.definition import load_definition
 from senso_cli.output import out, print_json
+from senso_cli.params import JsonOpt, json_format
 from senso_cli.services.cost import estimate as estimating
 from senso_cli.services.cost import render
 from senso_cli.services.cost.pricing import load_pricing
@@ -95,6 +96,7 @@ def cost_estimate(
     pricing: Annotated[
         Path | None, typer.Option("--pricing", help="Another pricing file (TOML).")
     ] = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Estimate the monthly cost: Step Functions transitions (counted from the real ASL),
     Fargate task-hours, CloudWatch Logs, Secrets Manager and KMS, NAT, ECR, the database, and
@@ -104,6 +106,7 @@ def cost_estimate(
     source URL and date) and says what is assumed. Defaults: 1,500 orgs/day and, unless given
     or measured, 10 questions x 3 models x 1 location per org.
     """
+    output_format = json_format(json_output, output_format, "table")
     if output_format not in FORMATS:
         raise InvalidInputError(
             f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}"

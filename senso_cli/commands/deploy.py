@@ -75,7 +75,12 @@ def deploy(
     ] = None,
     var_file: Annotated[
         Path | None,
-        typer.Option("--var-file", help="Terraform variables (default: <dir>/<env>.tfvars)."),
+        typer.Option(
+            "--var-file",
+            help="Terraform variables (default: `ENV.tfvars` or `ENV.tfvars.json` in the "
+            "stack folder, when present).",
+            show_default=False,
+        ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:

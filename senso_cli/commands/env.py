@@ -71,7 +71,6 @@ def _flat(data: dict[str, object], prefix: str = "") -> dict[str, object]:
 def use(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Environment, or `local`.", show_default=False)],
-    env: EnvOpt = None,
 ) -> None:
     """Make NAME the default for every command (`env = NAME` in the config file)."""
     loaded = state(ctx).loaded

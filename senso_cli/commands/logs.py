@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -13,8 +14,8 @@ from handlers.errors import InvalidInputError
 from senso_cli.aws.logs import CloudWatchLogs
 from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
-from senso_cli.output import err
-from senso_cli.params import EnvOpt
+from senso_cli.output import err, print_json
+from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import logs as service
 from senso_cli.services.aws_runs import execution_ref, resolve_org
 from senso_cli.services.environments import aws_target, reporting_database
@@ -41,6 +42,10 @@ def render(line: service.LogLine, fmt: str) -> str:
 
 
 def _emit(lines: Iterable[service.LogLine], fmt: str) -> int:
+    if fmt == "document":  # --json: every line in one JSON array
+        collected = [line.as_dict() for line in lines]
+        print_json(collected)
+        return len(collected)
     count = 0
     for line in lines:
         # Plain print: log text must not be interpreted as Rich markup or wrapped.
@@ -74,6 +79,7 @@ def logs(
     ] = True,
     poll_interval: Annotated[float, typer.Option(hidden=True)] = 2.0,
     max_polls: Annotated[int | None, typer.Option(hidden=True)] = None,
+    json_output: JsonOpt = False,
     env: EnvOpt = None,
 ) -> None:
     """Handler and state machine logs interleaved by time (AWS), or the local history events.
@@ -83,6 +89,15 @@ def logs(
     """
     if fmt not in FORMATS:
         raise InvalidInputError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if json_output:
+        if follow:
+            raise InvalidInputError(
+                "--json prints one document, --follow never ends",
+                hint="use --follow --format json for one JSON object per line",
+            )
+        if fmt != "short":
+            raise InvalidInputError(f"--json and --format {fmt} ask for two formats")
+        fmt = "document"
     start = parse_since(since)
     settings = state(ctx).loaded.settings
     target = aws_target(settings)
@@ -136,6 +151,6 @@ def logs(
         err.print(f"live tail unavailable, polling every {poll_interval:g}s")
     if first is None:
         err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")
+        _emit([], fmt)  # --json still prints its (empty) document
         return
-    _emit([first], fmt)
-    _emit(lines, fmt)
+    _emit(itertools.chain([first], lines), fmt)

@@ -125,12 +125,14 @@ def trigger(
     if not result.already_running:
         thread = runtime.run_in_thread(arn)
         if follow:
-            with Live(console=out, refresh_per_second=8, transient=False) as live:
+            # With --json, stdout carries only the final document: the live view goes to stderr.
+            screen = err if json_output else out
+            with Live(console=screen, refresh_per_second=8, transient=False) as live:
                 while thread.is_alive():
                     live.update(local_view.render_live(runtime, arn, result.org.org_id, batch_day))
                     time.sleep(0.15)
                 live.update(local_view.render_live(runtime, arn, result.org.org_id, batch_day))
-            out.print()
+            screen.print()
         thread.join()
     local_view.finish(
         runtime,

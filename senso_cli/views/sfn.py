@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
@@ -106,15 +107,17 @@ def trigger(
             out.print(f"started {started.execution_arn}")
             out.print(f"follow with `senso --env {target.name} status {started.name}`")
         return
-    snapshot = _follow_live(sfn, started.execution_arn, db, org.org_id, day, poll_interval)
+    snapshot = _follow_live(
+        sfn, started.execution_arn, db, org.org_id, day, poll_interval, err if json_output else out
+    )
     _finish(snapshot, json_output)
 
 
 def _follow_live(
-    sfn: Any, arn: str, db: Any, org_id: str, day: date, interval: float
+    sfn: Any, arn: str, db: Any, org_id: str, day: date, interval: float, screen: Console
 ) -> aws_runs.RunSnapshot:
     last: aws_runs.RunSnapshot | None = None
-    with Live(console=out, refresh_per_second=4, transient=False) as live:
+    with Live(console=screen, refresh_per_second=4, transient=False) as live:
         for last in aws_runs.follow(
             sfn, arn, db=db, org_id=org_id, day=day, interval=interval, sleep=time.sleep
         ):
