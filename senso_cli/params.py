@@ -8,7 +8,6 @@ chosen environment goes into the invocation's settings before the command body r
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -64,18 +63,6 @@ def parse_tolerance(text: str) -> float:
     if value is None or not 0 <= value < 1:
         raise InvalidInputError(f"cannot use --tolerance {text!r}", hint=TOLERANCE_HINT)
     return value
-
-
-def parse_day(value: str | None, option: str = "--day") -> date:
-    """A UTC day given as YYYY-MM-DD; today (UTC) when not given."""
-    if value is None:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(
-            f"{option} {value!r} is not a date", hint="use YYYY-MM-DD"
-        ) from None
 
 
 def json_format(json_output: bool, output_format: str, default: str) -> str:
