@@ -23,6 +23,7 @@ from handlers.settings import EnvironmentSettings
 from senso_cli.aws.errors import AwsError
 from senso_cli.aws.secrets import Secrets
 from senso_cli.services import terraform as tf
+from senso_cli.sfn.jsonata import is_expression
 from senso_cli.sfn.validate import nested_machines, problems, reachable_states, transitions
 
 Status = Literal["pass", "fail", "skip"]
@@ -150,7 +151,9 @@ def _first_matching_retrier(retriers: list[Any], error: str) -> Mapping[str, Any
 def _task_limits(name: str, state: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
-    if not isinstance(timeout, int | float) and "TimeoutSecondsPath" not in state:
+    # A JSONata state may give the limit as a {% %} expression, evaluated when it runs.
+    given = isinstance(timeout, int | float) or is_expression(timeout)
+    if not given and "TimeoutSecondsPath" not in state:
         found.append(f"Task {name!r} has no TimeoutSeconds (it would wait up to a year)")
     if (
         isinstance(timeout, int | float)
