@@ -156,8 +156,9 @@ def _parse_step(text: str, pos: int, steps: list[Step]) -> int:
             start, stop = match.group(1), match.group(2)
             steps.append(Slice(int(start) if start else None, int(stop) if stop else None))
         elif match := _QUOTED.match(text, pos):
+            quote = "'" if match.group(1) is not None else '"'
             raw = match.group(1) if match.group(1) is not None else match.group(2)
-            steps.append(Member(re.sub(r"\\(.)", r"\1", raw)))
+            steps.append(Member(_unescape(raw, quote)))
         else:
             raise PathSyntaxError(f"unsupported bracket expression at {pos} in {text!r}")
         return match.end()
@@ -166,6 +167,22 @@ def _parse_step(text: str, pos: int, steps: list[Step]) -> int:
 
 class VariableNotFoundError(PathNotFoundError):
     """A ``$name`` path naming a variable that was never assigned in scope."""
+
+
+def _unescape(raw: str, quote: str) -> str:
+    """A quoted bracket name as Jayway reads it: a backslash escapes the enclosing quote and
+    itself; before any other character it stays (``$['a\\"b']`` names the key ``a\\"b``, as
+    recorded on the service)."""
+    out, index = [], 0
+    while index < len(raw):
+        char = raw[index]
+        if char == "\\" and index + 1 < len(raw) and raw[index + 1] in (quote, "\\"):
+            out.append(raw[index + 1])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def get(

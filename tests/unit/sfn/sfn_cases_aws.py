@@ -446,6 +446,12 @@ PATHS = [
     select("filter-descendant", "$..book[?(@.price > 20)].author", BOOKS, ["J. R. R. Tolkien"]),
     select("filter-regex", "$.store.book[?(@.author =~ /.*Waugh/)].price", BOOKS, [12.99]),
     select("bracket-escaped-quote", "$['it\\'s']", {"it's": 5}, 5),
+    select(
+        "bracket-backslash-before-other-quote-stays",
+        "$['Test\\\"\"Name\"']",
+        {'Test\\""Name"': 'Value"\\'},
+        'Value"\\',
+    ),
     select("bracket-double-quotes", '$["a b"]', {"a b": 1}, 1),
     select("bracket-then-index", "$['list'][1]", {"list": [0, 9]}, 9),
     select("negative-index", "$.list[-1]", {"list": [0, 9]}, 9),
