@@ -23,8 +23,9 @@ _TRANSLATION = str.maketrans(
 
 # A scheme-required http(s) URL, as it may appear in prose, markdown links or angle brackets.
 URL_PATTERN = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+", re.IGNORECASE)
-# Characters that end a sentence rather than a URL when they trail one.
-_URL_TRAILING = ".,;:!?*'\"_~"
+# Characters that end a sentence rather than a URL when they trail one (xurls ends a URL on
+# a letter, digit or one of -_~%$&+=/#, so "_" and "~" stay, as in the golden citations).
+_URL_TRAILING = ".,;:!?*'\""
 
 
 def ascii_punctuation(text: str) -> str:

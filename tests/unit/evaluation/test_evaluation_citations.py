@@ -171,3 +171,13 @@ def test_cleaning_arbitrary_text_after_a_scheme_is_idempotent(tail: str) -> None
     cleaned = clean_url("https://" + tail)
     if cleaned is not None:
         assert clean_url(cleaned) == cleaned
+
+
+def test_url_ends_where_xurls_ends_it() -> None:
+    # xurls (the legacy matcher) ends a URL on a letter, digit or -_~%$&+=/#, never on . , ; :
+    text = "See https://example.com/a_b~, then **https://example.com/c**. Or (https://x.org/d)."
+    assert extract_urls(text) == [
+        "https://example.com/a_b~",
+        "https://example.com/c",
+        "https://x.org/d",
+    ]
