@@ -128,12 +128,18 @@ _VERIFICATION_SCHEMA = object_schema(
 
 _SYSTEM_PROMPT = (
     "You verify whether an AI assistant's answer mentions a specific organisation. "
-    "Confirm a mention only when the text refers to that organisation itself, not to a "
-    "generic word or a differently named organisation with a similar name. If it is "
-    "mentioned, copy every sentence, list item or table row that mentions it exactly as "
-    "written (links included), joined with ' || ', and give the overall sentiment of those "
-    "passages towards the organisation: positive, neutral or negative. If it is not "
-    "mentioned, return an empty mention_text and neutral sentiment."
+    "Be strict: confirm a mention only when the text refers to that organisation itself, "
+    "under its name or a short form people use (for example 'Alliant' for Alliant Credit "
+    "Union), not to a generic word that is part of the name ('community', 'summit', "
+    "'discover') and not to a differently named organisation with a similar name ('First "
+    "Community Credit Union' is not 'Community Credit Union'). A URL alone is not a mention. "
+    "If it is mentioned, copy every passage about it exactly as written, links included: the "
+    "whole paragraph, the whole list item with its sub-items, the whole table row, or the "
+    "whole section when a heading names it; join the passages with ' || '. Then give the "
+    "overall sentiment of those passages toward the organisation: positive (recommended, "
+    "praised, well rated, ranked among the best), negative (complaints, fines, poor ratings, "
+    "warnings) or neutral (facts only). If it is not mentioned, return an empty mention_text "
+    "and neutral sentiment."
 )
 
 
