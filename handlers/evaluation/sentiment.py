@@ -8,7 +8,9 @@ called "Progressive" or "Summit" says nothing about itself) and sentences in the
 first person ("I could not find ...") and questions are left out: they are about the answer,
 not the org. Capitalised words inside a sentence are names ("Hilton Honors") and are masked too.
 A star rating next to the org (★ 4.7 (3,214 reviews), "2.3 out of 5") counts for or against
-it. The summed score is positive above +0.3, negative below -0.3, neutral between.
+it, and so (+0.4) does being named at all in an answer framed as a recommendation ("the best
+credit unions for...", "top picks"), where a line of plain facts is still an endorsement. The
+summed score is positive above +0.3, negative below -0.3, neutral between.
 
 Labels are lower-case "positive" | "neutral" | "negative"; a model's free-text label is mapped
 onto the same set.
@@ -25,6 +27,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from handlers.evaluation.models import Sentiment
 
 POSITIVE_THRESHOLD = 0.3
+# Being named in an answer framed as a recommendation ("the best credit unions are...")
+# speaks for the org even when its own line is only facts.
+RECOMMENDATION_WEIGHT = 0.4
 NEGATIVE_THRESHOLD = -0.3
 # A rating counts like one clearly positive or negative sentence.
 RATING_WEIGHT = 0.6
@@ -91,6 +96,11 @@ _RATING = re.compile(
     r"(?:stars?\b|/\s*5\b|out\s+of\s+5\b|(?=\(\s*[\d,.]+\s*[kK]?\s*(?:google\s+)?(?:reviews?|ratings?)?\s*\)))",
     re.I,
 )
+_RECOMMENDATION = re.compile(
+    r"\b(?:best|top|top-rated|highly[\s-]rated|recommended|leading|favou?rites?|standouts?"
+    r"|worth\s+considering|strongest|most\s+popular)\b(?!-known)",
+    re.I,
+)
 _STAR_GLYPHS = re.compile(r"[★☆½⭐]+")
 _LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
 _URL = re.compile(r"https?://\S+")
@@ -138,11 +148,24 @@ def _ratings(passage: str) -> list[tuple[str, float]]:
     return found
 
 
-def judge_sentiment(passages: list[str], names: list[str] | None = None) -> SentimentJudgement:
-    """The sentiment of the passages toward the org known under `names`."""
+def is_recommendation(response_text: str) -> bool:
+    """Whether the answer presents itself as a recommendation: its title or opening lines
+    speak of the best, top, recommended or leading options."""
+    opening = "\n".join(response_text.strip().splitlines()[:3])[:400]
+    return _RECOMMENDATION.search(opening) is not None
+
+
+def judge_sentiment(
+    passages: list[str], names: list[str] | None = None, *, recommended: bool = False
+) -> SentimentJudgement:
+    """The sentiment of the passages toward the org known under `names`; `recommended` when
+    the answer is framed as a recommendation (`is_recommendation`)."""
     analyzer = _analyzer()
     score = 0.0
     terms: list[tuple[str, float]] = []
+    if recommended:
+        score += RECOMMENDATION_WEIGHT
+        terms.append(("named in a recommendation", RECOMMENDATION_WEIGHT))
     for passage in passages:
         for sentence in _SENTENCE.split(_prepared(passage, names or [])):
             # Questions ("Is it still a good choice?") judge nothing.

@@ -30,7 +30,7 @@ from handlers.evaluation.names import (
     names_another_org,
 )
 from handlers.evaluation.passages import PASSAGE_SEPARATOR, join_passages, mention_passages
-from handlers.evaluation.sentiment import judge_sentiment, normalise_sentiment
+from handlers.evaluation.sentiment import is_recommendation, judge_sentiment, normalise_sentiment
 
 DEFAULT_VERIFICATION_MODEL = "gpt-4.1"
 VERIFICATION_SCHEMA_NAME = "org_mention_verification_extraction"
@@ -51,7 +51,7 @@ class MentionVerifier(Protocol):
 def _verified(response_text: str, org_name: str, spans: list[MentionSpan]) -> MentionVerification:
     passages = mention_passages(response_text, spans)
     names = sorted({org_name, *(s.variation for s in spans), *(s.text for s in spans)})
-    judgement = judge_sentiment(passages, names)
+    judgement = judge_sentiment(passages, names, recommended=is_recommendation(response_text))
     return MentionVerification(
         is_mention_verified=True,
         sentiment=judgement.sentiment,

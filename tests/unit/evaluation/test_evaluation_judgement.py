@@ -80,3 +80,18 @@ def test_an_org_named_like_a_domain_is_known_by_its_root() -> None:
     names = DeterministicVariationGenerator().generate("Senso.ai", []).names
     assert "Senso" in names
     assert _verified("Senso tracks how AI answers mention brands.", "Senso.ai", names)
+
+
+def test_plain_facts_in_a_recommendation_answer_count_as_praise() -> None:
+    from handlers.evaluation.sentiment import is_recommendation
+
+    assert is_recommendation("## Best credit unions in Texas\n\n1. **A** ...")
+    assert is_recommendation("Here are the top picks for savers:\n- A")
+    assert not is_recommendation("Here is how the three best-known apps compare:\n- A")
+    assert not is_recommendation("The largest credit unions by assets:\n| A |")
+    facts = ["**Acme CU** – branches in 12 counties; membership by residence."]
+    assert judge_sentiment(facts, recommended=True).sentiment == "positive"
+    assert judge_sentiment(facts).sentiment == "neutral"
+    # A complaint stays a complaint inside a "best of" list.
+    fined = ["**Acme CU** – fined $5 million for overdraft practices; a lawsuit followed."]
+    assert judge_sentiment(fined, recommended=True).sentiment == "negative"
