@@ -123,3 +123,30 @@ def start_org_execution(
         f"org {org_id} already has {max_attempts} executions for {day}",
         hint="look at them with `senso status --org` before starting another",
     )
+
+
+DISPATCHER_MAX_ORGS = 2_000
+"""Orgs per dispatcher execution: each item is ~100 bytes of the 256 KiB input limit."""
+
+
+def dispatcher_input(
+    orgs: list[tuple[str, str]], day: date, *, triggered_by: str, max_concurrency: int
+) -> dict[str, Any]:
+    """The dispatcher state machine's input: (org id, execution name) pairs and the limit.
+
+    Names come from `execution_name` (and the attempt policy above), so the dispatcher starts
+    exactly the executions `start_org_execution` would, and a re-run finds them.
+    """
+    if max_concurrency < 1:
+        raise InvalidInputError(f"max concurrency must be at least 1, got {max_concurrency}")
+    if len(orgs) > DISPATCHER_MAX_ORGS:
+        raise InvalidInputError(
+            f"{len(orgs)} orgs exceed one dispatcher execution ({DISPATCHER_MAX_ORGS})",
+            hint="split them over several dispatcher executions",
+        )
+    return {
+        "day": day.isoformat(),
+        "triggered_by": triggered_by,
+        "max_concurrency": max_concurrency,
+        "orgs": [{"org_id": org_id, "name": name} for org_id, name in orgs],
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,7 @@ from senso_cli.local.store import ExecutionStore
 from senso_cli.services.run_definition import one_line
 from senso_cli.sfn.errors import DefinitionError
 from senso_cli.sfn.interpreter import ExecutionResult, Interpreter
+from senso_cli.sfn.tasks import TaskInvocation, TaskInvoker
 
 ACCOUNT = "000000000000"
 REGION = "local"
@@ -69,6 +71,7 @@ class LocalRuntime:
         definition: dict[str, Any] | None = None,
         time_scale: float | None = None,
         machine_name: str = STATE_MACHINE_NAME,
+        resource_invokers: Mapping[str, TaskInvoker] | None = None,
     ) -> None:
         self.db = db
         self.store = ExecutionStore(db)
@@ -84,12 +87,24 @@ class LocalRuntime:
             services_factory=lambda: build_services(settings),
             extra_env={"SENSO_HOME": str(settings.home)},
         )
+        # Task resources other than ECS steps (the dispatcher's startExecution.sync).
+        self._resource_invokers = dict(resource_invokers or {})
+
+    @property
+    def state_machine_arn(self) -> str:
+        return state_machine_arn(self._machine)
+
+    def _invoke(self, invocation: TaskInvocation) -> Any:
+        invoker = self._resource_invokers.get(invocation.resource)
+        if invoker is not None:
+            return invoker(invocation)
+        return self._invoker(invocation)
 
     def _interpreter(self, redrive_count: int, arn: str) -> Interpreter:
         try:
             return Interpreter(
                 self._definition,
-                invoke_task=self._invoker,
+                invoke_task=self._invoke,
                 time_scale=self._time_scale,
                 on_event=lambda event: self.store.append(arn, redrive_count, dict(event)),
             )

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from senso_cli.sfn.stateio import StateEnv
     from senso_cli.sfn.states import Executor
 
-# An inline Map runs at most 40 iterations at once on AWS, whatever MaxConcurrency says.
+# An inline Map runs at most 40 iterations at once on AWS, whatever MaxConcurrency says; a
+# distributed Map runs up to 10,000 child workflow executions at once.
 MAX_INLINE_CONCURRENCY = 40
+MAX_DISTRIBUTED_CONCURRENCY = 10_000
 
 RunOne = Callable[[int, Scope, Cursor], Any]
 Tolerance = Callable[[int], bool]
@@ -82,7 +84,9 @@ def run_map(
         ]
     processor = state.get("ItemProcessor", state.get("Iterator"))
     limit = int(_count(env, "MaxConcurrency", effective, integer=True) or 0)
-    limit = min(limit or MAX_INLINE_CONCURRENCY, MAX_INLINE_CONCURRENCY)
+    mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+    cap = MAX_DISTRIBUTED_CONCURRENCY if mode == "DISTRIBUTED" else MAX_INLINE_CONCURRENCY
+    limit = min(limit or cap, cap)
     tolerance = _tolerance(env, effective, len(items))
     executor.history.emit(
         cursor, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)}
