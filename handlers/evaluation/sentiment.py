@@ -151,8 +151,8 @@ def _ratings(passage: str) -> list[tuple[str, float]]:
 def is_recommendation(response_text: str) -> bool:
     """Whether the answer presents itself as a recommendation: its title or opening lines
     speak of the best, top, recommended or leading options."""
-    opening = "\n".join(response_text.strip().splitlines()[:3])[:400]
-    return _RECOMMENDATION.search(opening) is not None
+    opening = _URL.sub(" ", _LINK.sub(r"\1", "\n".join(response_text.strip().splitlines()[:3])))
+    return _RECOMMENDATION.search(opening[:400]) is not None
 
 
 def judge_sentiment(

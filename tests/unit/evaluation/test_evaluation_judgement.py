@@ -89,6 +89,7 @@ def test_plain_facts_in_a_recommendation_answer_count_as_praise() -> None:
     assert is_recommendation("Here are the top picks for savers:\n- A")
     assert not is_recommendation("Here is how the three best-known apps compare:\n- A")
     assert not is_recommendation("The largest credit unions by assets:\n| A |")
+    assert not is_recommendation("Acme is fine ([x](https://nerdwallet.com/best/banks)).")
     facts = ["**Acme CU** – branches in 12 counties; membership by residence."]
     assert judge_sentiment(facts, recommended=True).sentiment == "positive"
     assert judge_sentiment(facts).sentiment == "neutral"
