@@ -32,7 +32,11 @@ MAX_ATTEMPTS_PER_DAY = 50
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 
 Outcome = Literal["started", "already_running", "already_succeeded"]
-TERMINAL_FAILURES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+# The one set of execution statuses (Step Functions' words; senso's local runtime uses them too).
+RUNNING = "RUNNING"
+TERMINAL_FAILURES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})  # also what can be redriven
+TERMINAL = TERMINAL_FAILURES | {"SUCCEEDED"}
+STATUSES = TERMINAL | {RUNNING}
 
 
 def execution_name(org_id: str | Any, day: date, attempt: int = 1) -> str:

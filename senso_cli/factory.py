@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from senso_cli.local.invoker import Isolation
     from senso_cli.local.runtime import LocalRuntime
     from senso_cli.migration.rollout_state import RolloutStore
+    from senso_cli.runs import Runs
     from senso_cli.services.environments import AwsTarget
     from senso_cli.services.rollback import RollbackNames
 
@@ -79,3 +80,28 @@ def routing_store(app: AppState) -> RolloutStore | None:
     if env is not None and not env.rollout_parameter_name:
         return None
     return rollout_backends(app)[0]
+
+
+def runs(app: AppState, isolation: Isolation = "inprocess") -> Runs:
+    """The executions of the chosen environment: Step Functions for an AWS one, else the local
+    runtime."""
+    target = aws(app)
+    if target is None:
+        from senso_cli.runs.local import LocalRuns
+
+        return LocalRuns(local_runtime(app, isolation))
+    from senso_cli.runs.sfn import SfnRuns
+    from senso_cli.services.environments import reporting_database
+
+    settings = app.loaded.settings
+    return SfnRuns(
+        target.stepfunctions(),
+        lambda: target.state_machine_arn,
+        lambda: reporting_database(settings, target.environment),
+    )
+
+
+def follow_hint(app: AppState, name: str) -> str:
+    """The command that follows an execution in the chosen environment."""
+    env = app.loaded.settings.environment()
+    return f"senso status {name}" + (f" --env {app.loaded.settings.env}" if env else "")

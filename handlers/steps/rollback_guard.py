@@ -19,10 +19,9 @@ from pydantic import Field
 
 from handlers import envvars
 from handlers.errors import InvalidInputError
+from handlers.executions import TERMINAL_FAILURES
 from handlers.routing import DEFAULT_SALT
 from handlers.steps.base import Step, StepContext, StepModel, register
-
-FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
 
 
 class GuardInput(StepModel):
@@ -59,7 +58,7 @@ def count_executions(services: GuardServices, since: datetime) -> tuple[int, int
             if execution["startDate"] < since:
                 return total, failed  # newest first: the rest are older
             total += 1
-            failed += execution["status"] in FAILED
+            failed += execution["status"] in TERMINAL_FAILURES
     return total, failed
 
 

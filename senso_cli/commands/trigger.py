@@ -6,19 +6,21 @@ the rollout (or `--target`) may send the org to Inngest instead.
 
 from __future__ import annotations
 
-import os
 import sys
-import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from handlers.errors import InvalidInputError
 from senso_cli import factory
 from senso_cli.context import state
-from senso_cli.output import err, out, print_json
+from senso_cli.errors import EXIT_FAILED
+from senso_cli.output import err, out
 from senso_cli.params import DayOpt, EnvOpt, JsonOpt
 from senso_cli.services.days import parse_batch_day
+
+if TYPE_CHECKING:
+    from senso_cli.runs import Snapshot
 
 
 def trigger(
@@ -33,8 +35,8 @@ def trigger(
         str, typer.Option(help="inprocess, or process: run each step as `python -m handlers`.")
     ] = "inprocess",
     poll_interval: Annotated[
-        float, typer.Option(hidden=True, help="Seconds between AWS polls while following.")
-    ] = 1.0,
+        float | None, typer.Option(hidden=True, help="Seconds between polls while following.")
+    ] = None,
     target_opt: Annotated[
         str | None,
         typer.Option(
@@ -62,10 +64,8 @@ def trigger(
     from rich.live import Live
 
     from senso_cli.services import routing
-    from senso_cli.services import trigger as service
     from senso_cli.views import inngest as inngest_view
-    from senso_cli.views import local as local_view
-    from senso_cli.views import sfn as sfn_view
+    from senso_cli.views import runs as view
 
     if isolation not in ("inprocess", "process"):
         raise InvalidInputError(f"--isolation must be inprocess or process, not {isolation!r}")
@@ -93,52 +93,24 @@ def trigger(
         )
         if not shadow:
             return
-    target = factory.aws(state(ctx))
-    if target is not None:
-        sfn_view.trigger(
-            target,
-            state(ctx).loaded.settings,
-            org,
-            wait=wait,
-            day=batch_day,
-            json_output=json_output,
-            poll_interval=poll_interval,
-        )
-        return
-    runtime = factory.local_runtime(state(ctx), isolation)  # type: ignore[arg-type]
-    result = service.start_local(runtime, org, day=batch_day)
-    arn = result.started.execution_arn
+    runs = factory.runs(state(ctx), isolation)  # type: ignore[arg-type]
+    started = runs.start(org, batch_day, detach=wait is False)
+    view.started_notes(started)
     follow = wait if wait is not None else (sys.stdout.isatty() and not json_output)
-    if result.already_running:
-        err.print(f"an execution for {result.org.slug} today is already running: {arn}")
-        follow = follow and False
-    elif not follow and wait is False:
-        pid = service.spawn_worker(arn, dict(os.environ))
-        if json_output:
-            print_json({"execution_arn": arn, "status": "RUNNING", "worker_pid": pid})
-        else:
-            out.print(
-                f"started {arn} (worker pid {pid}); "
-                f"follow with `senso status {result.started.name}`"
-            )
+    if not (follow or started.in_process):
+        view.render_started(started, json_output, factory.follow_hint(state(ctx), started.name))
         return
-    if not result.already_running:
-        thread = runtime.run_in_thread(arn)
-        if follow:
-            # With --json, stdout carries only the final document: the live view goes to stderr.
-            screen = err if json_output else out
-            with Live(console=screen, refresh_per_second=8, transient=False) as live:
-                while thread.is_alive():
-                    live.update(local_view.render_live(runtime, arn, result.org.org_id, batch_day))
-                    time.sleep(0.15)
-                live.update(local_view.render_live(runtime, arn, result.org.org_id, batch_day))
-            screen.print()
-        thread.join()
-    local_view.finish(
-        runtime,
-        arn,
-        result.org.org_id,
-        batch_day,
-        json_output,
-        shadow=shadow_data if shadow else None,
-    )
+    final: Snapshot | None = None
+    if follow:
+        # With --json, stdout carries only the final document: the live view goes to stderr.
+        screen = err if json_output else out
+        with Live(console=screen, refresh_per_second=8, transient=False) as live:
+            for final in runs.follow(started, interval=poll_interval):
+                live.update(view.timeline_table(final.history, final.progress))
+        screen.print()
+    else:
+        *_, final = runs.follow(started, interval=poll_interval)
+    assert final is not None
+    view.render_final(final, json_output, shadow=shadow_data if shadow else None)
+    if final.run.status not in ("SUCCEEDED", "RUNNING"):
+        raise typer.Exit(EXIT_FAILED)

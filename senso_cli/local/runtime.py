@@ -29,7 +29,6 @@ from senso_cli.sfn.tasks import TaskInvocation, TaskInvoker
 
 ACCOUNT = "000000000000"
 REGION = "local"
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def state_machine_arn(name: str = STATE_MACHINE_NAME) -> str:

@@ -23,7 +23,6 @@ TARGETS: tuple[Target, ...] = ("sfn", "inngest")
 ORCHESTRATOR: dict[Target, str] = {"sfn": "step_functions", "inngest": "inngest"}
 
 
-
 class RoutingState(Protocol):
     """What routing needs from the rollout state (RolloutState satisfies it)."""
 

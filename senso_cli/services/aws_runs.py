@@ -31,10 +31,9 @@ from senso_cli.aws.stepfunctions import (
     execution_arn_for,
 )
 from senso_cli.aws.throttle import RateLimiter, call_with_backoff
+from senso_cli.runs import REDRIVABLE, STATUSES, TERMINAL
 from senso_cli.services.trigger import BatchSummary, batch_summary
 
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-REDRIVABLE = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 _ATTEMPT_NAME = re.compile(r"^(?P<base>org-.+-\d{8})-a(?P<attempt>\d+)$")
 
 
@@ -207,7 +206,7 @@ def list_runs(
     org_id: str | None = None,
     limit: int = 50,
 ) -> list[ExecutionSummary]:
-    if status is not None and status not in TERMINAL | {"RUNNING"}:
+    if status is not None and status not in STATUSES:
         raise InvalidInputError(f"--status {status!r} is not an execution status")
     runs: list[ExecutionSummary] = []
     for run in sfn.iter_executions(

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from handlers.db.database import Database
+from handlers.executions import start_org_execution
 from handlers.repositories.orgs import OrgDetails, OrgRepository
-from senso_cli.aws.stepfunctions import execution_name
 from senso_cli.local.runtime import LocalRuntime, Started, owner_alive
-
-MAX_ATTEMPTS_PER_DAY = 50
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,28 @@ class TriggerResult:
     started: Started
     already_running: bool
     already_succeeded: bool = False
+    attempt: int = 1
+    previous_status: str | None = None
+
+
+class LocalExecutions:
+    """`handlers.executions.ExecutionApi` over the local runtime, for one org's executions."""
+
+    def __init__(self, runtime: LocalRuntime, org_id: UUID) -> None:
+        self._runtime = runtime
+        self._org_id = org_id
+
+    def start(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+        started = self._runtime.start(input, name=name, org_id=self._org_id)
+        return started.execution_arn, started.started
+
+    def status(self, execution_arn: str) -> str:
+        record = self._runtime.store.get(execution_arn)
+        if record["status"] == "RUNNING" and not owner_alive(record):
+            # Its process is gone (killed, machine restarted): the next attempt takes over,
+            # and `senso redrive` can still continue this one.
+            return "ABORTED"
+        return str(record["status"])
 
 
 def start_local(
@@ -37,31 +58,31 @@ def start_local(
     triggered_by: str = "manual",
     skip_succeeded: bool = False,
 ) -> TriggerResult:
-    """Start the next attempt of today's execution for the org.
+    """Start the next attempt of the day's execution for the org, by the policy every starter
+    shares (`handlers.executions.start_org_execution`).
 
     A running attempt is reported instead of starting another. With `skip_succeeded` (bulk
-    starts), an attempt that already succeeded today is reported too, so re-running a batch
+    starts), an attempt that already succeeded that day is reported too, so re-running a batch
     starts only what is missing; a single manual trigger starts a new attempt instead.
     """
     org = OrgRepository(runtime.db).get(org_ref)
     day = day or datetime.now(UTC).date()
-    payload: dict[str, Any] = {
-        "org_id": str(org.org_id),
-        "triggered_by": triggered_by,
-        "orchestrator": "step_functions",
-        "batch_day": day.isoformat(),
-    }
-    for attempt in range(1, MAX_ATTEMPTS_PER_DAY + 1):
-        name = execution_name(str(org.org_id), day, attempt)
-        started = runtime.start(payload, name=name, org_id=org.org_id)
-        if started.started:
-            return TriggerResult(org, started, already_running=False)
-        record = runtime.store.get(started.execution_arn)
-        if record["status"] == "RUNNING" and owner_alive(record):
-            return TriggerResult(org, started, already_running=True)
-        if skip_succeeded and record["status"] == "SUCCEEDED":
-            return TriggerResult(org, started, already_running=False, already_succeeded=True)
-    raise RuntimeError(f"more than {MAX_ATTEMPTS_PER_DAY} executions for one org today")
+    outcome = start_org_execution(
+        LocalExecutions(runtime, org.org_id),
+        str(org.org_id),
+        day,
+        triggered_by=triggered_by,
+        restart_succeeded=not skip_succeeded,
+    )
+    started = Started(outcome.execution_arn, outcome.name, outcome.outcome == "started")
+    return TriggerResult(
+        org,
+        started,
+        already_running=outcome.outcome == "already_running",
+        already_succeeded=outcome.outcome == "already_succeeded",
+        attempt=outcome.attempt,
+        previous_status=outcome.previous_status,
+    )
 
 
 def spawn_worker(arn: str, env: dict[str, str]) -> int:

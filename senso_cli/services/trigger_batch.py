@@ -173,6 +173,7 @@ def trigger_aws(
     on_item: Callable[[BatchItem], None] | None = None,
 ) -> BatchReport:
     """StartExecution for every org, `concurrency` calls in flight; never raises per org."""
+
     def one(ref: str) -> BatchItem:
         try:
             org: ResolvedOrg = resolve_org(db, ref)
@@ -194,6 +195,7 @@ def trigger_local(
     on_item: Callable[[BatchItem], None] | None = None,
 ) -> BatchReport:
     """Start each org on the local runtime and run the started ones, `concurrency` at once."""
+
     def one(ref: str) -> BatchItem:
         try:
             result = start_local(

@@ -21,7 +21,7 @@ from senso_cli.services import trigger as trigger_service
 from senso_cli.services.environments import reporting_database
 from senso_cli.services.inngest_side import InngestOutcome, run_on_inngest
 from senso_cli.services.routing import Decision
-from senso_cli.views.sfn import charged_text
+from senso_cli.views.runs import charged_text
 
 
 def render(

@@ -24,9 +24,9 @@ def test_a_rerun_of_a_completed_batch_shows_nothing_charged(
 ) -> None:
     assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
     first = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
-    assert json.loads(first.output)["batch"]["credits_charged"] == 6.0, first.output
+    assert json.loads(first.stdout)["batch"]["credits_charged"] == 6.0, first.output
     again = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
-    batch = json.loads(again.output)["batch"]
+    batch = json.loads(again.stdout)["batch"]
     assert batch["credits_charged"] == 0 and batch["credits_batch_total"] == 6.0
     text = runner.invoke(app, ["trigger", "--org", "demo"])
     assert "credits charged: 0.00 by this run (batch total 6.00)" in text.output, text.output

@@ -1,0 +1,133 @@
+"""What an operator does with executions, one interface for every side.
+
+    Runs (Protocol)        start, follow, describe, recent, stop, redrive, redrive_many
+    ├── LocalRuns          senso's own runtime (senso_cli.local), history in PostgreSQL
+    ├── SfnRuns            AWS Step Functions (+ the environment's database for progress)
+    └── InngestRuns        the legacy side: the real Inngest, or its local stand-in
+
+`senso_cli.factory.runs` picks one from `--env` / `--target`; commands call it and render its
+answers with `senso_cli.views.runs`, the same view for every side. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from senso_cli.services.trigger import BatchSummary
+
+from handlers.executions import RUNNING, STATUSES, TERMINAL
+from handlers.executions import TERMINAL_FAILURES as REDRIVABLE
+
+__all__ = [
+    "REDRIVABLE",
+    "RUNNING",
+    "STATUSES",
+    "TERMINAL",
+    "RedriveOutcome",
+    "Run",
+    "Runs",
+    "Snapshot",
+    "Started",
+]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution as listed or described."""
+
+    execution_arn: str
+    name: str
+    status: str
+    start_date: datetime
+    stop_date: datetime | None = None
+    error: str | None = None
+    cause: str | None = None
+    redrive_count: int = 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An execution, its history events (AWS's shape) and its batch's progress, at one time."""
+
+    run: Run
+    history: list[dict[str, Any]]
+    batch: BatchSummary | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.run.status in TERMINAL
+
+    @property
+    def progress(self) -> dict[str, int] | None:
+        if self.batch is None:
+            return None
+        return {
+            "total_cells": self.batch.cells,
+            "completed_cells": self.batch.completed,
+            "failed_cells": self.batch.failed,
+        }
+
+
+@dataclass(frozen=True)
+class Started:
+    """What `start` did: a new execution, or the one already running for that org and day."""
+
+    execution_arn: str
+    name: str
+    org_id: str
+    org_label: str
+    day: date
+    outcome: str  # started | already_running
+    attempt: int = 1
+    previous_status: str | None = None
+    # The execution runs inside this process (local, not detached): the caller must follow it.
+    in_process: bool = False
+    worker_pid: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RedriveOutcome:
+    execution_arn: str
+    name: str
+    status: str
+    action: str  # redriven | would_redrive | skipped | failed
+    reason: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class Runs(Protocol):
+    """The operations `trigger`, `status`, `redrive` and `rollback` need, on one side."""
+
+    kind: str  # "local", "sfn" or "inngest": shown to the operator
+
+    def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started: ...
+
+    def follow(self, started: Started, *, interval: float | None = None) -> Iterator[Snapshot]:
+        """Snapshots until the execution ends (the last one is final); `interval` seconds apart
+        (default: the side's own)."""
+        ...
+
+    def describe(self, ref: str) -> Snapshot: ...
+
+    def recent(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        org_ref: str | None = None,
+        limit: int = 50,
+    ) -> list[Run]: ...
+
+    def stop(self, ref: str, *, error: str | None = None, cause: str | None = None) -> Run: ...
+
+    def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome: ...
+
+    def redrive_many(
+        self, *, since: datetime, status: str, dry_run: bool = False
+    ) -> list[RedriveOutcome]: ...

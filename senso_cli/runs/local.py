@@ -1,0 +1,185 @@
+"""`Runs` on senso's own runtime: executions and their history in PostgreSQL.
+
+A started execution runs in a thread of this process (the command follows it), or in a
+detached worker process (`trigger --no-wait`); following polls the store either way, so an
+execution started by another process is followed the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from handlers.errors import InvalidInputError, SensoError
+from handlers.repositories.orgs import OrgRepository
+from senso_cli.local.runtime import LocalRuntime, owner_alive
+from senso_cli.runs import (
+    REDRIVABLE,
+    RUNNING,
+    STATUSES,
+    RedriveOutcome,
+    Run,
+    Snapshot,
+    Started,
+)
+from senso_cli.services import trigger as trigger_service
+
+
+def _run(record: dict[str, Any]) -> Run:
+    return Run(
+        execution_arn=record["execution_arn"],
+        name=record["name"],
+        status=record["status"],
+        start_date=record["start_date"],
+        stop_date=record["stop_date"],
+        error=record["error"],
+        cause=record["cause"],
+        redrive_count=int(record["redrive_count"]),
+    )
+
+
+class LocalRuns:
+    kind = "local"
+
+    def __init__(
+        self,
+        runtime: LocalRuntime,
+        *,
+        environ: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.runtime = runtime
+        self._environ = dict(os.environ) if environ is None else environ
+        self._sleep = sleep
+        self._threads: dict[str, tuple[threading.Thread, list[BaseException]]] = {}
+
+    # -- start and follow -----------------------------------------------------------------
+
+    def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started:
+        result = trigger_service.start_local(self.runtime, org_ref, day=day)
+        arn = result.started.execution_arn
+        started = Started(
+            execution_arn=arn,
+            name=result.started.name,
+            org_id=str(result.org.org_id),
+            org_label=result.org.slug,
+            day=day,
+            outcome="already_running" if result.already_running else "started",
+            attempt=result.attempt,
+            previous_status=result.previous_status,
+        )
+        if result.already_running:
+            return started
+        if detach:
+            pid = trigger_service.spawn_worker(arn, self._environ)
+            return _replace(started, worker_pid=pid)
+        self._run_in_thread(arn)
+        return _replace(started, in_process=True)
+
+    def _run_in_thread(self, arn: str) -> None:
+        failures: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                self.runtime.run(arn)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by follow() in the caller
+                failures.append(exc)
+
+        thread = threading.Thread(target=target, name=f"execution-{arn[-12:]}", daemon=True)
+        thread.start()
+        self._threads[arn] = (thread, failures)
+
+    def follow(self, started: Started, *, interval: float | None = None) -> Iterator[Snapshot]:
+        org_id, day = UUID(started.org_id), started.day
+        own = self._threads.get(started.execution_arn)
+        while True:
+            alive = own[0].is_alive() if own else None
+            current = self._snapshot(started.execution_arn, org_id, day)
+            done = current.finished or (own is not None and not alive)
+            if own is None and not current.finished:
+                record = self.runtime.store.get(started.execution_arn)
+                done = not owner_alive(record)  # its process died: nothing more will happen
+            if done:
+                if own is not None:
+                    own[0].join()
+                    if own[1]:
+                        raise own[1][0]
+                    current = self._snapshot(started.execution_arn, org_id, day)
+                yield current
+                return
+            yield current
+            self._sleep(0.15 if interval is None else interval)
+
+    # -- read -----------------------------------------------------------------------------
+
+    def _snapshot(self, arn: str, org_id: Any, day: date | None) -> Snapshot:
+        record = self.runtime.store.get(arn)
+        batch = None
+        if org_id is not None and day is not None:
+            try:
+                batch = trigger_service.batch_summary(
+                    self.runtime.db, org_id, day, charged_since=record["start_date"]
+                )
+            except SensoError:
+                batch = None
+        return Snapshot(_run(record), self.runtime.store.history(arn), batch)
+
+    def describe(self, ref: str) -> Snapshot:
+        record = self.runtime.store.get(ref)
+        day_text = (record.get("input") or {}).get("batch_day")
+        day = date.fromisoformat(day_text) if isinstance(day_text, str) else None
+        return self._snapshot(record["execution_arn"], record.get("org_id"), day)
+
+    def recent(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        org_ref: str | None = None,
+        limit: int = 50,
+    ) -> list[Run]:
+        if status is not None and status not in STATUSES:
+            raise InvalidInputError(f"--status {status!r} is not an execution status")
+        org_id = OrgRepository(self.runtime.db).get(org_ref).org_id if org_ref else None
+        records = self.runtime.store.recent(status=status, since=since, org_id=org_id, limit=limit)
+        return [_run(record) for record in records]
+
+    # -- write ----------------------------------------------------------------------------
+
+    def stop(self, ref: str, *, error: str | None = None, cause: str | None = None) -> Run:
+        record = self.runtime.store.get(ref)
+        if record["status"] != RUNNING:
+            return _run(record)
+        self.runtime.store.finish(record["execution_arn"], "ABORTED", None, error, cause)
+        return _run(self.runtime.store.get(record["execution_arn"]))
+
+    def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
+        record = self.runtime.store.get(ref)
+        arn, name = record["execution_arn"], record["name"]
+        if dry_run:
+            return RedriveOutcome(arn, name, record["status"], "would_redrive")
+        result = self.runtime.redrive(arn)
+        return RedriveOutcome(
+            arn, name, result.status, "redriven", error=result.error, cause=result.cause
+        )
+
+    def redrive_many(
+        self, *, since: datetime, status: str, dry_run: bool = False
+    ) -> list[RedriveOutcome]:
+        if status not in REDRIVABLE:
+            raise InvalidInputError(
+                f"--status {status} cannot be redriven", hint="use FAILED, TIMED_OUT or ABORTED"
+            )
+        records = self.runtime.store.recent(status=status, since=since, limit=1000)
+        return [self.redrive(record["execution_arn"], dry_run=dry_run) for record in records[::-1]]
+
+
+def _replace(started: Started, **changes: Any) -> Started:
+    from dataclasses import replace
+
+    return replace(started, **changes)

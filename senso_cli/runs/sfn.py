@@ -1,0 +1,145 @@
+"""`Runs` on AWS Step Functions, with batch progress from the environment's database when it
+can be reached (AWS itself knows nothing of batches)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+
+from handlers.db.database import Database
+from senso_cli.aws.stepfunctions import StepFunctions
+from senso_cli.runs import RUNNING, RedriveOutcome, Run, Snapshot, Started
+from senso_cli.services import aws_runs
+
+
+class SfnRuns:
+    kind = "sfn"
+
+    def __init__(
+        self,
+        sfn: StepFunctions,
+        state_machine_arn: Callable[[], str],
+        db: Callable[[], Database | None],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._sfn = sfn
+        self._machine = state_machine_arn  # read when needed: a missing one is a clear error
+        self._db_factory = db
+        self._db_checked = False
+        self._db: Database | None = None
+        self._sleep = sleep
+
+    @property
+    def db(self) -> Database | None:
+        if not self._db_checked:
+            self._db, self._db_checked = self._db_factory(), True
+        return self._db
+
+    def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started:
+        org = aws_runs.resolve_org(self.db, org_ref)
+        outcome = aws_runs.trigger_org(self._sfn, self._machine(), org, day, sleep=self._sleep)
+        notes = []
+        if self.db is None:
+            notes.append("the database is not reachable: batch progress cannot be shown")
+        return Started(
+            execution_arn=outcome.execution_arn,
+            name=outcome.name,
+            org_id=org.org_id,
+            org_label=org.label,
+            day=day,
+            outcome=outcome.outcome,
+            attempt=outcome.attempt,
+            previous_status=outcome.previous_status,
+            notes=notes,
+        )
+
+    def follow(self, started: Started, *, interval: float | None = None) -> Iterator[Snapshot]:
+        for snap in aws_runs.follow(
+            self._sfn,
+            started.execution_arn,
+            db=self.db,
+            org_id=started.org_id,
+            day=started.day,
+            interval=1.0 if interval is None else interval,
+            sleep=self._sleep,
+        ):
+            yield _snapshot(snap)
+
+    def describe(self, ref: str) -> Snapshot:
+        arn = aws_runs.execution_ref(self._machine(), ref)
+        org_id, day = aws_runs.org_day_of(arn.rsplit(":", 1)[-1])
+        db = self.db if org_id else None
+        return _snapshot(aws_runs.snapshot(self._sfn, arn, db=db, org_id=org_id, day=day))
+
+    def recent(
+        self,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        org_ref: str | None = None,
+        limit: int = 50,
+    ) -> list[Run]:
+        org_id = aws_runs.resolve_org(self.db, org_ref).org_id if org_ref else None
+        runs = aws_runs.list_runs(
+            self._sfn, self._machine(), status=status, since=since, org_id=org_id, limit=limit
+        )
+        return [
+            Run(
+                r.execution_arn,
+                r.name,
+                r.status,
+                r.start_date,
+                r.stop_date,
+                None,
+                None,
+                r.redrive_count,
+            )
+            for r in runs
+        ]
+
+    def stop(self, ref: str, *, error: str | None = None, cause: str | None = None) -> Run:
+        arn = aws_runs.execution_ref(self._machine(), ref)
+        self._sfn.stop_execution(arn, error=error, cause=cause)
+        return self.describe(arn).run
+
+    def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
+        arn = aws_runs.execution_ref(self._machine(), ref)
+        name = arn.rsplit(":", 1)[-1]
+        if dry_run:
+            run = self._sfn.describe_execution(arn)
+            return RedriveOutcome(arn, name, run.status, "would_redrive")
+        self._sfn.redrive_execution(arn)
+        return RedriveOutcome(arn, name, RUNNING, "redriven")
+
+    def redrive_many(
+        self, *, since: datetime, status: str, dry_run: bool = False
+    ) -> list[RedriveOutcome]:
+        return [
+            RedriveOutcome(
+                o.execution_arn,
+                o.name,
+                RUNNING if o.action == "redriven" else o.status,
+                o.action,
+                o.reason,
+            )
+            for o in aws_runs.redrive_many(
+                self._sfn, self._machine(), since=since, status=status, dry_run=dry_run
+            )
+        ]
+
+
+def _snapshot(snap: aws_runs.RunSnapshot) -> Snapshot:
+    e = snap.execution
+    run = Run(
+        e.execution_arn,
+        e.name,
+        e.status,
+        e.start_date,
+        e.stop_date,
+        e.error,
+        e.cause,
+        e.redrive_count,
+    )
+    return Snapshot(run, snap.history, snap.batch)
