@@ -5,7 +5,8 @@ lines and nested sub-items) and paragraphs (a map-pack entry, a name line follow
 rating and address lines, is one paragraph). A passage is the block holding a mention, as a
 careful reader copies it (domain §4: "the full sentence/paragraph/section"):
 
-- a table row, whole, pipes included;
+- a table row, whole, pipes included; the whole table when the org heads one of its columns
+  (a comparison table is about every org it compares);
 - a list item without its bullet or number, with its sub-items;
 - a paragraph, whole; but when the name is the text of one of several links in it
   ("Sources: [A](..), [B](..)"), only that link;
@@ -143,6 +144,23 @@ def _link_bounds(text: str, start: int, end: int, span: MentionSpan) -> tuple[in
     return None
 
 
+def _is_header_column(text: str, blocks: list[Block], index: int, span: MentionSpan) -> bool:
+    """Whether `span` heads a column of a table (the org is compared across its rows)."""
+    if index > 0 and blocks[index - 1].kind == "row":
+        return False
+    first_cell_end = text.find("|", text.find("|", blocks[index].start) + 1)
+    return first_cell_end != -1 and span.start > first_cell_end
+
+
+def _table_end(blocks: list[Block], index: int) -> int:
+    end = blocks[index].end
+    for block in blocks[index + 1 :]:
+        if block.kind != "row":
+            break
+        end = block.end
+    return end
+
+
 def _is_title(text: str, blocks: list[Block], index: int) -> bool:
     return index == 0 and blocks[0].kind == "heading" and not text[: blocks[0].start].strip()
 
@@ -155,6 +173,8 @@ def _passage_bounds(text: str, blocks: list[Block], span: MentionSpan) -> tuple[
             return block.body, _section_end(blocks, index)
         if block.kind == "paragraph":
             return _link_bounds(text, block.body, block.end, span) or (block.body, block.end)
+        if block.kind == "row" and _is_header_column(text, blocks, index, span):
+            return block.body, _table_end(blocks, index)
         # A heading's or item's marker is not part of the passage, a table row's pipes are.
         return block.body, block.end
     return span.start, span.end

@@ -135,3 +135,11 @@ def test_deterministic_verifier_accepts_lower_case_brand() -> None:
     answer = "bunq is a Dutch neobank."
     result = DeterministicMentionVerifier().verify(answer, "bunq", find_mentions(answer, ["bunq"]))
     assert result.is_mention_verified
+
+
+def test_a_table_comparing_the_org_in_a_column_is_one_passage() -> None:
+    table = "| | Acme Bank | Ally |\n|---|---|---|\n| Fee | $0 | $0 |\n| APY | 4% | 3% |"
+    answer = f"Compare:\n\n{table}\n\nDone."
+    assert mention_passages(answer, find_mentions(answer, ACME)) == [table]
+    rows = "| Bank | Fee |\n|---|---|\n| Acme Bank | $0 |\n| Ally | $0 |"
+    assert mention_passages(rows, find_mentions(rows, ACME)) == ["| Acme Bank | $0 |"]
