@@ -12,7 +12,7 @@ careful reader copies it (domain §4: "the full sentence/paragraph/section"):
   ("Sources: [A](..), [B](..)"), only that link;
 - a section when its heading names the org: the heading and everything up to the next
   heading of the same or a higher level. A line that is only bold text (`**Chime**`) heads
-  the blocks under it the same way. The answer's title (a first heading before any text) is
+  the list or table right under it. The answer's title (a first heading before any text) is
   never expanded, or a title naming the org would make the whole answer its passage.
 
 Passages are copied verbatim, merged when they overlap and joined with " || ", the format the
@@ -127,6 +127,10 @@ def _section_end(blocks: list[Block], index: int) -> int:
     end = blocks[index].end
     for block in blocks[index + 1 :]:
         if block.level and block.level <= level:
+            break
+        # A bold line heads only the list or table right under it: the next plain paragraph
+        # ("Things to know about all three") is no longer about it.
+        if level == _BOLD_LEVEL and block.kind == "paragraph":
             break
         end = block.end
     return end

@@ -143,3 +143,12 @@ def test_a_table_comparing_the_org_in_a_column_is_one_passage() -> None:
     assert mention_passages(answer, find_mentions(answer, ACME)) == [table]
     rows = "| Bank | Fee |\n|---|---|\n| Acme Bank | $0 |\n| Ally | $0 |"
     assert mention_passages(rows, find_mentions(rows, ACME)) == ["| Acme Bank | $0 |"]
+
+
+def test_a_bold_line_heads_only_the_list_under_it() -> None:
+    answer = (
+        "**Ally**\n- online\n\n**Acme Bank**\n- no fees\n- app\n\nThings to know:\n- fees vary\n"
+    )
+    assert mention_passages(answer, find_mentions(answer, ACME)) == [
+        "**Acme Bank**\n- no fees\n- app"
+    ]
