@@ -15,6 +15,8 @@ locals {
   cluster_arn                = aws_ecs_cluster.main.arn
   # Tasks of this cluster, whatever their id (unknown before RunTask returns).
   cluster_tasks_arn = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.main.name}/*"
+  # Every execution of the org-evaluation state machine (their names are only known at start).
+  state_machine_executions_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
 
   # Only the .sync ECS pattern needs the managed EventBridge rule and StopTask/DescribeTasks;
   # the definition uses .waitForTaskToken everywhere today, for which AWS documents RunTask alone.
@@ -256,6 +258,16 @@ data "aws_iam_policy_document" "task" {
     sid       = "DispatcherStartsExecutions"
     actions   = ["states:StartExecution"]
     resources = [aws_sfn_state_machine.org_evaluation.arn]
+  }
+
+  statement {
+    # A start that finds its name taken (ExecutionAlreadyExists) describes that execution to
+    # decide between "running", "done" and "next attempt". DescribeExecution is authorised on
+    # the execution ARN, not the state machine's (Service Authorization Reference, Step
+    # Functions: resource type "execution").
+    sid       = "DispatcherDescribesItsExecutions"
+    actions   = ["states:DescribeExecution"]
+    resources = [local.state_machine_executions_arn]
   }
 
   statement {

@@ -174,3 +174,49 @@ class MotoServer:
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
+
+
+# --- The whole stack on moto --------------------------------------------------------------------
+
+
+def _network(moto: MotoServer) -> tuple[str, list[str], str]:
+    """A VPC with DNS hostnames (moto's awsvpc tasks need them), a subnet and a DB group."""
+    ec2 = moto.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+    db_group = ec2.create_security_group(
+        GroupName="senso-test-db", Description="stand-in database", VpcId=vpc_id
+    )["GroupId"]
+    return vpc_id, [subnet_id], db_group
+
+
+def apply_citest_stack(setup: TerraformSetup, moto: MotoServer) -> tuple[Terraform, str, list[str]]:
+    """Apply the stack (environment `citest`, every optional part on) to moto's server.
+
+    Returns the applied copy, the VPC id and the subnet ids; the caller destroys it.
+    """
+    vpc_id, subnet_ids, db_group = _network(moto)
+    terraform = setup.copy("moto")
+    tfvars = {
+        "environment": "citest",
+        "region": REGION,
+        "aws_endpoints": {service: moto.url for service in AWS_SERVICES},
+        "aws_skip_checks": True,
+        "vpc_id": vpc_id,
+        "subnet_ids": subnet_ids,
+        "db_security_group_id": db_group,
+        "db_cidr_blocks": ["10.42.200.0/24"],
+        "image_tag": "0123abcd",
+        "alarm_email": "alerts@example.com",
+        # Turn every optional part on so apply, plan and the IAM checks see all of it.
+        "dispatcher_schedule_enabled": True,
+        "rollback_guard_enabled": True,
+        "enable_alarms": True,
+        "enable_tracing": True,
+        "sfn_log_level": "ALL",
+        "secret_recovery_window_days": 0,
+    }
+    (terraform.workdir / "moto.auto.tfvars.json").write_text(json.dumps(tfvars, indent=2))
+    terraform.run("apply", "-auto-approve", "-input=false", "-no-color")
+    return terraform, vpc_id, subnet_ids
