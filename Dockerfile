@@ -61,7 +61,13 @@ RUN groupadd --system --gid 10001 senso \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# The task runs with a read-only root filesystem; /tmp is the only writable path.
+# The task runs with a read-only root filesystem; /tmp is the only writable path: the task
+# definition mounts its `tmp` volume there. A Fargate bind mount is owned by root with mode 0755
+# unless the image declares the path as a VOLUME: ECS then copies the image's directory,
+# permissions included, into the volume (ECS developer guide, "Bind mounts"). So /tmp is made
+# world-writable with the sticky bit here and declared a VOLUME, and the non-root user can write.
+RUN chmod 1777 /tmp
+VOLUME ["/tmp"]
 WORKDIR /tmp
 USER 10001:10001
 

@@ -1,5 +1,5 @@
 # The registry of the step-handler image: immutable tags (a tag names one build forever),
-# scanned on push, encrypted with its own key, pruned to the last var.ecr_keep_images images.
+# scanned on push, encrypted with its own key; only untagged images expire (see below).
 
 data "aws_iam_policy_document" "ecr_key" {
   #checkov:skip=CKV_AWS_111:Key policy: "*" is this key, not every resource; write actions go to the account root, which only delegates to IAM policies.
@@ -44,16 +44,25 @@ resource "aws_ecr_repository" "handlers" {
   }
 }
 
+# Only untagged images expire. Every image a task definition revision names is named by its tag
+# (`<repository>:<tag>`), and revisions stay registered (skip_destroy in ecs.tf) because an
+# execution started before a deploy keeps running the revision it started with. ECR lifecycle
+# rules expire images whether or not a task definition references them (ECR user guide,
+# "Lifecycle policies"), so a count-based rule on tagged images could delete the image of a
+# live revision. With IMMUTABLE tags a tag never moves, so a tagged image never becomes
+# untagged: untagged images are only layers of failed or replaced pushes. Tagged images are
+# pruned by hand after their revisions are deregistered (docs/aws-behaviour.md).
 resource "aws_ecr_lifecycle_policy" "handlers" {
   repository = aws_ecr_repository.handlers.name
   policy = jsonencode({
     rules = [{
       rulePriority = 1
-      description  = "Keep the last ${var.ecr_keep_images} images"
+      description  = "Expire untagged images ${var.ecr_untagged_expiry_days} days after push; tagged images are kept"
       selection = {
-        tagStatus   = "any"
-        countType   = "imageCountMoreThan"
-        countNumber = var.ecr_keep_images
+        tagStatus   = "untagged"
+        countType   = "sinceImagePushed"
+        countUnit   = "days"
+        countNumber = var.ecr_untagged_expiry_days
       }
       action = { type = "expire" }
     }]

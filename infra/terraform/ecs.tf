@@ -35,6 +35,8 @@ locals {
       { name = "SENSO_LOG_LEVEL", value = var.log_level },
       { name = "SENSO_ROLLOUT_PARAMETER", value = aws_ssm_parameter.rollout.name },
       { name = "SENSO_STATE_MACHINE_ARN", value = local.state_machine_arn },
+      # Dispatch paces its starts under Fargate's RunTask rate (handlers/pacing.py).
+      { name = "SENSO_DISPATCH_STARTS_PER_SECOND", value = tostring(var.dispatch_starts_per_second) },
       # Model routes, dataset ids, base URLs and rate limits (no secrets: keys come below).
       { name = "SENSO_PROVIDERS_JSON", value = var.providers_config_json },
     ]

@@ -90,10 +90,10 @@ variable "image_tag" {
   }
 }
 
-variable "ecr_keep_images" {
-  description = "How many most recent images the ECR lifecycle policy keeps."
+variable "ecr_untagged_expiry_days" {
+  description = "Untagged images (layers of failed or replaced pushes) expire this many days after push. Tagged images never expire: task definition revisions name them."
   type        = number
-  default     = 30
+  default     = 14
 }
 
 variable "container_name" {
@@ -242,5 +242,16 @@ variable "providers_config_json" {
   validation {
     condition     = can(jsondecode(var.providers_config_json))
     error_message = "providers_config_json must be a JSON object."
+  }
+}
+
+variable "dispatch_starts_per_second" {
+  description = "Executions the Dispatch step starts per second. Each execution makes about 7 Fargate RunTask calls and Fargate sustains about 20 a second per account, so at most 20/7 (handlers/pacing.py)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.dispatch_starts_per_second > 0 && var.dispatch_starts_per_second <= 20 / 7
+    error_message = "dispatch_starts_per_second must be above 0 and at most 20/7 (Fargate's RunTask rate over the RunTask calls of one execution)."
   }
 }

@@ -24,7 +24,8 @@ def _show_event(event: service.PhaseResult) -> None:
     if event.status == "started":
         err.print(f"[bold]>[/] {event.name} ...")
     else:
-        mark = "[green]ok[/]" if event.status == "ok" else "[bold red]FAILED[/]"
+        marks = {"ok": "[green]ok[/]", "skipped": "[yellow]skipped[/]"}
+        mark = marks.get(event.status, "[bold red]FAILED[/]")
         err.print(f"  {mark} {event.name} ({event.seconds:.1f}s) {event.detail}")
 
 

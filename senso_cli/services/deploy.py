@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -253,6 +254,28 @@ class Deployer:
             result.detail += str(url)
             return str(url)
 
+    def image_exists(self, repository_url: str) -> bool:
+        """Whether the repository already holds this tag (ECR tags are IMMUTABLE here: pushing
+        an existing tag fails with ImageTagAlreadyExistsException, so it is never rebuilt)."""
+        name = repository_url.split("/", 1)[1]
+        client = self.clients.ecr()
+        try:
+            with translate_errors("ecr", "DescribeImages"):
+                client.describe_images(
+                    repositoryName=name, imageIds=[{"imageTag": self.request.image_tag}]
+                )
+        except AwsError as exc:
+            if exc.code in ("ImageNotFoundException", "ImageNotFound"):
+                return False
+            raise
+        return True
+
+    def skip_image(self, remote: str) -> None:
+        for name in ("build", "push"):
+            skipped = PhaseResult(name, "skipped", detail=f"{remote} is already in ECR")
+            self.outcome.phases.append(skipped)
+            self.on_event(skipped)
+
     def push(self, repository_url: str) -> None:
         r = self.request
         with self.phase("push") as result:
@@ -297,18 +320,22 @@ class Deployer:
             scratch = Path(tmp)
             self.preflight(scratch)
             assert self.terraform is not None
-            if not r.plan_only and not r.skip_build:
-                self.build()
             with self.phase("init"):
                 self.terraform.init()
             if r.plan_only:
                 self.plan(None)
                 return self.outcome
             url = self.registry()
-            if not r.skip_build:
-                self.push(url)
+            remote = f"{url}:{r.image_tag}"
+            if r.skip_build:
+                self.outcome.image = remote
+            elif self.image_exists(url):
+                # Redeploying a commit: its image is already there, and the tag is immutable.
+                self.skip_image(remote)
+                self.outcome.image = remote
             else:
-                self.outcome.image = f"{url}:{r.image_tag}"
+                self.build()
+                self.push(url)
             plan_file = scratch / "senso.tfplan"
             summary = self.plan(plan_file)
             if summary.has_changes:
@@ -328,7 +355,12 @@ class Deployer:
 
 
 def default_image_tag(checkout: Path, run: Callable[..., Any] = subprocess.run) -> str | None:
-    """The checkout's commit (12 hex digits, `-dirty` with uncommitted changes), read-only."""
+    """The checkout's commit (12 hex digits), read-only.
+
+    With uncommitted changes to tracked files the tag is `<commit>-dirty-<hash of the diff>`:
+    a different dirty tree gets a different tag (an IMMUTABLE repository refuses to reuse one),
+    and deploying the same dirty tree again finds its image already pushed.
+    """
     git = shutil.which("git")
     if git is None:
         return None
@@ -346,5 +378,13 @@ def default_image_tag(checkout: Path, run: Callable[..., Any] = subprocess.run) 
         text=True,
         check=False,
     )
-    dirty = status.returncode == 0 and bool(status.stdout.strip())
-    return str(head.stdout).strip() + ("-dirty" if dirty else "")
+    commit = str(head.stdout).strip()
+    if status.returncode != 0 or not status.stdout.strip():
+        return commit
+    diff = run(
+        [git, "-C", str(checkout), "diff", "HEAD", "--binary"],
+        capture_output=True,
+        check=False,
+    )
+    changes = diff.stdout if isinstance(diff.stdout, bytes) else str(diff.stdout).encode()
+    return f"{commit}-dirty-{hashlib.sha256(changes).hexdigest()[:10]}"

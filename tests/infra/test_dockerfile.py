@@ -162,3 +162,25 @@ def test_dockerignore(path: str, excluded: bool) -> None:
     lines = [line.strip() for line in DOCKERIGNORE.read_text().splitlines()]
     patterns = [line for line in lines if line and not line.startswith("#")]
     assert dockerignore_excludes(patterns, path) is excluded
+
+
+def test_tmp_is_writable_for_the_container_user_on_fargate(final_stage: list[Instruction]) -> None:
+    """Fargate bind mounts are root-owned 0755 unless the image declares the path a VOLUME, in
+    which case ECS copies the image's directory and its permissions into the volume. The task
+    definition mounts its `tmp` volume at /tmp (read-only root filesystem otherwise)."""
+    volumes = [json.loads(i.arguments) for i in final_stage if i.keyword == "VOLUME"]
+    assert ["/tmp"] in volumes
+    keywords = [i.keyword for i in final_stage]
+    chmods = [
+        n
+        for n, i in enumerate(final_stage)
+        if i.keyword == "RUN" and "chmod 1777 /tmp" in i.arguments
+    ]
+    assert chmods and chmods[0] < keywords.index("VOLUME") < keywords.index("USER")
+    ecs = (REPO_ROOT / "infra" / "terraform" / "ecs.tf").read_text()
+    mount = re.search(r"mountPoints\s*=\s*\[\{(?P<body>[^}]*)\}\]", ecs)
+    assert mount is not None, "the task definition mounts no volume"
+    assert re.search(r'containerPath\s*=\s*"/tmp"', mount["body"])
+    assert re.search(r"readOnly\s*=\s*false", mount["body"])
+    assert re.search(r'sourceVolume\s*=\s*"tmp"', mount["body"])
+    assert re.search(r'volume\s*\{\s*name\s*=\s*"tmp"', ecs), "no task-level `tmp` volume"

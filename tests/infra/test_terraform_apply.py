@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.infra.harness import AWS_SERVICES, REGION, MotoServer, Terraform, TerraformSetup
+from tests.infra.harness import (
+    REGION,
+    MotoServer,
+    Terraform,
+    TerraformSetup,
+    apply_citest_stack,
+)
 from tests.infra.iam_rules import iam_violations, key_policy_violations
 
 pytestmark = pytest.mark.slow
@@ -32,46 +38,11 @@ class AppliedStack:
         return [r for r in self.state if r["type"] == resource_type]
 
 
-def _network(moto: MotoServer) -> tuple[str, list[str], str]:
-    """A VPC with DNS hostnames (moto's awsvpc tasks need them), a subnet and a DB group."""
-    ec2 = moto.client("ec2")
-    vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
-    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
-    db_group = ec2.create_security_group(
-        GroupName="senso-test-db", Description="stand-in database", VpcId=vpc_id
-    )["GroupId"]
-    return vpc_id, [subnet_id], db_group
-
-
 @pytest.fixture(scope="module")
 def applied_stack(
     terraform_setup: TerraformSetup, moto_server: MotoServer
 ) -> Iterator[AppliedStack]:
-    vpc_id, subnet_ids, db_group = _network(moto_server)
-    terraform = terraform_setup.copy("moto")
-    tfvars = {
-        "environment": "citest",
-        "region": REGION,
-        "aws_endpoints": {service: moto_server.url for service in AWS_SERVICES},
-        "aws_skip_checks": True,
-        "vpc_id": vpc_id,
-        "subnet_ids": subnet_ids,
-        "db_security_group_id": db_group,
-        "db_cidr_blocks": ["10.42.200.0/24"],
-        "image_tag": "0123abcd",
-        "alarm_email": "alerts@example.com",
-        # Turn every optional part on so apply, plan and the IAM checks see all of it.
-        "dispatcher_schedule_enabled": True,
-        "rollback_guard_enabled": True,
-        "enable_alarms": True,
-        "enable_tracing": True,
-        "sfn_log_level": "ALL",
-        "secret_recovery_window_days": 0,
-    }
-    (terraform.workdir / "moto.auto.tfvars.json").write_text(json.dumps(tfvars, indent=2))
-
-    terraform.run("apply", "-auto-approve", "-input=false", "-no-color")
+    terraform, vpc_id, subnet_ids = apply_citest_stack(terraform_setup, moto_server)
     try:
         yield AppliedStack(
             terraform=terraform,
@@ -183,6 +154,8 @@ def test_iam_policies_are_least_privilege(applied_stack: AppliedStack) -> None:
     documents: dict[str, dict[str, Any]] = {}
     for policy in applied_stack.resources("aws_iam_role_policy"):
         documents[policy["address"]] = json.loads(policy["values"]["policy"])
+    for policy in applied_stack.resources("aws_iam_policy"):
+        documents[policy["address"]] = json.loads(policy["values"]["policy"])
     for role in applied_stack.resources("aws_iam_role"):
         documents[f"{role['address']} (trust)"] = json.loads(role["values"]["assume_role_policy"])
     assert len(documents) >= 8
@@ -219,3 +192,34 @@ def test_only_the_step_handler_family_may_be_run(
 
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
+
+
+def test_the_ecr_lifecycle_never_expires_a_tagged_image(applied_stack: AppliedStack) -> None:
+    """Task definition revisions stay registered and name their image by tag; ECR's lifecycle
+    rules do not look at task definitions, so only untagged images may be selected."""
+    (policy,) = applied_stack.resources("aws_ecr_lifecycle_policy")
+    rules = json.loads(policy["values"]["policy"])["rules"]
+    assert rules
+    assert all(rule["selection"]["tagStatus"] == "untagged" for rule in rules), rules
+
+
+def test_stopped_step_tasks_reach_the_task_stopped_state_machine(
+    applied_stack: AppliedStack, moto_server: MotoServer
+) -> None:
+    events = moto_server.client("events")
+    (rule,) = [r for r in applied_stack.resources("aws_cloudwatch_event_rule")
+               if r["values"]["name"].endswith("-task-stopped")]  # fmt: skip
+    pattern = json.loads(rule["values"]["event_pattern"])
+    assert pattern["source"] == ["aws.ecs"]
+    assert pattern["detail-type"] == ["ECS Task State Change"]
+    assert pattern["detail"]["lastStatus"] == ["STOPPED"]
+    assert pattern["detail"]["clusterArn"] == [applied_stack.outputs["cluster_arn"]]
+    (target,) = events.list_targets_by_rule(Rule=rule["values"]["name"])["Targets"]
+    machines = moto_server.client("stepfunctions").list_state_machines()["stateMachines"]
+    (machine,) = [m for m in machines if m["name"].endswith("-task-stopped")]
+    assert target["Arn"] == machine["stateMachineArn"]
+    (role_policy,) = [p for p in applied_stack.resources("aws_iam_role_policy")
+                      if p["address"] == "aws_iam_role_policy.task_stopped"]  # fmt: skip
+    statements = json.loads(role_policy["values"]["policy"])["Statement"]
+    (fail,) = [s for s in statements if s.get("Sid") == "FailTheWaitingStep"]
+    assert fail["Resource"] == applied_stack.outputs["state_machine_arn"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import tomllib
 from pathlib import Path
 
@@ -18,10 +19,22 @@ from tests.functional.delivery.conftest import REPO
 from tests.infra.harness import AWS_SERVICES, MotoServer
 
 pytestmark = pytest.mark.slow
-FAKE_DOCKER = """#!/bin/sh
-echo "$*" >> "{log}"
-if [ "$1" = "login" ]; then cat > /dev/null; fi
-exit 0
+# A fake `docker` that records its calls; `push` registers the image in moto's ECR as a real
+# push would, so a second deploy can find it there.
+FAKE_DOCKER = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(" ".join(args) + "\\n")
+if args[0] == "login":
+    sys.stdin.read()
+if args[0] == "push":
+    import boto3
+    repository, tag = args[1].split("/", 1)[1].rsplit(":", 1)
+    ecr = boto3.client("ecr", endpoint_url=os.environ["FAKE_DOCKER_ECR"], region_name="us-east-1")
+    manifest = {{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {{"digest": "sha256:" + "0" * 64, "size": 1}}, "layers": []}}
+    ecr.put_image(repositoryName=repository, imageTag=tag, imageManifest=json.dumps(manifest))
 """
 
 
@@ -86,8 +99,9 @@ def test_plan_then_deploy(
 ) -> None:  # fmt: skip
     log = tmp_path / "docker-calls.log"
     fake_bin = tmp_path / "fake-bin"
-    _bin(fake_bin, "docker", FAKE_DOCKER.format(log=log))
+    _bin(fake_bin, "docker", FAKE_DOCKER.format(log=str(log), python=sys.executable))
     monkeypatch.setenv("PATH", _path_with(fake_bin))
+    monkeypatch.setenv("FAKE_DOCKER_ECR", moto_server.url)
     # Terraform's AWS provider would otherwise probe the EC2 metadata service, then time out.
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     config_before = (senso_home / "config.toml").read_text()
@@ -117,8 +131,22 @@ def test_plan_then_deploy(
     assert calls[2:] == [f"tag senso-handlers:t1 {remote}", f"push {remote}"]
     assert f"deployed {remote} to 'citest' (applied" in deployed.stdout
     machines = moto_server.client("stepfunctions").list_state_machines()["stateMachines"]
-    assert [m["name"] for m in machines] == ["senso-citest-org-evaluation"]
+    assert sorted(m["name"] for m in machines) == [
+        "senso-citest-org-evaluation",
+        "senso-citest-task-stopped",
+    ]
+    evaluation = next(m for m in machines if m["name"] == "senso-citest-org-evaluation")
     environment = tomllib.loads((senso_home / "config.toml").read_text())["environments"]["citest"]
     assert environment["endpoint_url"] == moto_server.url  # kept
-    assert environment["state_machine_arn"] == machines[0]["stateMachineArn"]
+    assert environment["state_machine_arn"] == evaluation["stateMachineArn"]
     assert environment["ecr_repository_url"] == repository["repositoryUri"]
+
+    # The same commit again: its image is in ECR (tags are immutable), so nothing is built or
+    # pushed, and the plan has nothing to change.
+    again = runner.invoke(cli, ["deploy", *common, "--yes"])
+    assert again.exit_code == 0, again.output
+    assert log.read_text().splitlines() == calls
+    assert "skipped build" in again.output and "skipped push" in again.output
+    assert f"deployed {remote} to 'citest' (no infrastructure changes" in again.stdout
+    images = moto_server.client("ecr").list_images(repositoryName=repository["repositoryName"])
+    assert [i.get("imageTag") for i in images["imageIds"]] == ["t1"]
