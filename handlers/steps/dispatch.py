@@ -30,6 +30,7 @@ from handlers import envvars
 from handlers.errors import InvalidInputError, SensoError, TransientError
 from handlers.executions import ExecutionApi, StartOutcome, start_org_execution
 from handlers.logs import get_logger
+from handlers.pacing import DEFAULT_STARTS_PER_SECOND, RateLimiter, starts_per_second
 from handlers.repositories.orgs import OrgRepository
 from handlers.routing import PercentRouter, Router, all_to_step_functions
 from handlers.steps.base import Step, StepContext, StepModel, register
@@ -159,14 +160,14 @@ class Boto3Executions:
         *,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 6,
-        min_interval: float = 0.02,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._client = client
         self._arn = state_machine_arn
         self._sleep = sleep
         self._max_attempts = max_attempts
-        # A gentle client-side pace (50 starts/s) keeps a large day under the account quota.
-        self._min_interval = min_interval
+        # Each start soon asks Fargate for tasks: pace starts under its RunTask rate.
+        self._limiter = limiter or RateLimiter(DEFAULT_STARTS_PER_SECOND, sleep=sleep)
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
 
     def _call(self, call: Callable[[], Any]) -> Any:
@@ -185,7 +186,7 @@ class Boto3Executions:
     def start(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
         from botocore.exceptions import ClientError
 
-        self._sleep(self._min_interval)
+        self._limiter.acquire()
         try:
             response = self._call(
                 lambda: self._client.start_execution(
@@ -231,7 +232,13 @@ def services_from_environment(environ: Mapping[str, str]) -> DispatchServices:
         ssm = boto3.client("ssm", **where)  # type: ignore[call-overload]
         value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
         router = PercentRouter.from_rollout_json(value, source=f"SSM parameter {parameter}")
-    return DispatchServices(executions=Boto3Executions(sfn, state_machine_arn), router=router)
+    try:
+        rate = starts_per_second(environ)
+    except ValueError as exc:
+        hint = "see dispatch_starts_per_second in Terraform"
+        raise InvalidInputError(str(exc), hint=hint) from exc
+    executions = Boto3Executions(sfn, state_machine_arn, limiter=RateLimiter(rate))
+    return DispatchServices(executions=executions, router=router)
 
 
 STEP = register(Step("Dispatch", DispatchInput, dispatch))

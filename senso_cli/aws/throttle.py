@@ -1,9 +1,10 @@
 """Pace bulk AWS calls: a client-side rate limiter and a bounded backoff for throttling.
 
-trigger-batch starts thousands of executions; StartExecution's bucket refills at a few hundred
-per second per account, shared with everything else. The limiter keeps us under a chosen rate so
-we rarely get throttled, and `call_with_backoff` absorbs the throttling we still meet
-(exponential backoff with full jitter, so parallel callers do not retry in lockstep).
+trigger-batch starts thousands of executions, and each one starts Fargate tasks, whose RunTask
+rate is far lower than StartExecution's. The limiter (handlers.pacing.RateLimiter, shared with
+the container's Dispatch step) keeps us under a chosen rate so we rarely get throttled, and
+`call_with_backoff` absorbs the throttling we still meet (exponential backoff with full
+jitter, so parallel callers do not retry in lockstep).
 Both take their clock and sleep as arguments so tests never wait.
 """
 
@@ -15,52 +16,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
+from handlers.pacing import RateLimiter
 from senso_cli.aws.errors import AwsThrottledError
 
+__all__ = ["BackoffPolicy", "RateLimiter", "call_with_backoff"]
+
 T = TypeVar("T")
-
-
-class RateLimiter:
-    """A token bucket: at most `rate` acquisitions per second, with bursts up to `burst`."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        burst: int = 1,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
-        if burst < 1:
-            raise ValueError(f"burst must be at least 1, got {burst}")
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._updated = clock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-
-    def acquire(self) -> float:
-        """Take one token, sleeping until one is available; returns how long it slept."""
-        self._refill()
-        waited = 0.0
-        if self._tokens < 1:
-            wait = (1 - self._tokens) / self.rate
-            self._sleep(wait)
-            waited = wait
-            self._refill()
-            # A sleep that returns early (or a fake clock that did not move) must not let the
-            # caller through without paying for the token.
-            self._tokens = max(self._tokens, 1.0)
-        self._tokens -= 1
-        return waited
 
 
 @dataclass(frozen=True)

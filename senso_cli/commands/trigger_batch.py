@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from handlers.errors import InvalidInputError
+from handlers.pacing import DEFAULT_STARTS_PER_SECOND
 from senso_cli.aws.throttle import RateLimiter
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
@@ -50,8 +51,12 @@ def trigger_batch(
         typer.Option(help="Starts in flight (AWS, default 8) or runs at once (local, default 2)."),
     ] = None,
     rate: Annotated[
-        str, typer.Option(help="At most this many StartExecution calls per second (AWS).")
-    ] = "50/s",
+        str,
+        typer.Option(
+            help="At most this many StartExecution calls per second (AWS); the default keeps "
+            "the executions' Fargate RunTask calls under Fargate's rate."
+        ),
+    ] = f"{DEFAULT_STARTS_PER_SECOND:g}/s",
     day: Annotated[
         str | None, typer.Option(help="UTC day of the batches, YYYY-MM-DD (default today).")
     ] = None,
