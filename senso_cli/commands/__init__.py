@@ -45,7 +45,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry(
         "redrive",
         "senso_cli.commands.redrive:redrive",
-        "Continue a failed execution from the state that did not finish; or many, with --since.",
+        "Resume an execution that did not succeed; or many, with --since.",
     ),
     Entry(
         "run-definition",

@@ -1,4 +1,4 @@
-"""`senso redrive`: continue failed executions from the state that did not finish."""
+"""`senso redrive`: resume executions that did not succeed (services/redrive.py decides how)."""
 
 from __future__ import annotations
 
@@ -29,15 +29,17 @@ def redrive(
         str, typer.Option("--status", help="Bulk: FAILED, TIMED_OUT or ABORTED.")
     ] = "FAILED",
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only list what would be redriven.")
+        bool, typer.Option("--dry-run", help="Only say what would be done, and how.")
     ] = False,
     json_output: JsonOpt = False,
     env: EnvOpt = None,
 ) -> None:
-    """Continue a failed execution from the state that did not finish; or many, with --since.
+    """Resume an execution that did not succeed; or many, with --since.
 
-    On AWS this is RedriveExecution (the execution continues in Step Functions); locally the
-    execution runs to its end in this process. Exit 1 if a redrive failed.
+    TIMED_OUT and ABORTED executions are redriven from the step that was running (on AWS,
+    RedriveExecution). A FAILED one ended in its Fail state, so a new attempt for its org and
+    day resumes the batch instead. Locally the run goes to its end in this process. Exit 1 if
+    a redrive failed.
     """
     from senso_cli.aws.timeparse import parse_since
     from senso_cli.views import runs as view

@@ -95,10 +95,13 @@ class RedriveOutcome:
     execution_arn: str
     name: str
     status: str
-    action: str  # redriven | would_redrive | skipped | failed
+    # redriven | new_attempt | would_redrive | would_start_new_attempt | skipped | failed
+    # (services/redrive.py: FAILED executions are resumed by a new attempt, the others redriven)
+    action: str
     reason: str | None = None
     error: str | None = None
     cause: str | None = None
+    new_execution_arn: str | None = None  # the attempt that resumed a FAILED execution
 
 
 class Runs(Protocol):

@@ -159,11 +159,25 @@ class LocalRuns:
         return _run(self.runtime.store.get(record["execution_arn"]))
 
     def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
+        from senso_cli.local.runtime import owner_alive
+        from senso_cli.services.redrive import redrive_action, redrive_local
+
         record = self.runtime.store.get(ref)
         arn, name = record["execution_arn"], record["name"]
         if dry_run:
-            return RedriveOutcome(arn, name, record["status"], "would_redrive")
-        result = self.runtime.redrive(arn)
+            crashed = record["status"] == RUNNING and not owner_alive(record)
+            action = redrive_action(record["status"], crashed=crashed)
+            verb = "would_redrive" if action == "redrive" else "would_start_new_attempt"
+            return RedriveOutcome(arn, name, record["status"], verb)
+        done = redrive_local(self.runtime, arn)
+        result = done.result
+        if result is None:  # a later attempt of the org and day is running
+            return RedriveOutcome(arn, name, record["status"], "skipped", done.reason)
+        if done.action == "new_attempt":
+            return RedriveOutcome(
+                arn, name, result.status, "new_attempt", f"started {done.reason}",
+                result.error, result.cause, done.execution_arn,
+            )  # fmt: skip
         return RedriveOutcome(
             arn, name, result.status, "redriven", error=result.error, cause=result.cause
         )

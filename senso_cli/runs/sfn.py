@@ -106,28 +106,27 @@ class SfnRuns:
 
     def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
         arn = aws_runs.execution_ref(self._machine(), ref)
-        name = arn.rsplit(":", 1)[-1]
-        if dry_run:
-            run = self._sfn.describe_execution(arn)
-            return RedriveOutcome(arn, name, run.status, "would_redrive")
-        self._sfn.redrive_execution(arn)
-        return RedriveOutcome(arn, name, RUNNING, "redriven")
+        run = self._sfn.describe_execution(arn)
+        return _outcome(aws_runs.resume(self._sfn, self._machine(), run, dry_run=dry_run))
 
     def redrive_many(
         self, *, since: datetime, status: str, dry_run: bool = False
     ) -> list[RedriveOutcome]:
         return [
-            RedriveOutcome(
-                o.execution_arn,
-                o.name,
-                RUNNING if o.action == "redriven" else o.status,
-                o.action,
-                o.reason,
-            )
+            _outcome(o)
             for o in aws_runs.redrive_many(
                 self._sfn, self._machine(), since=since, status=status, dry_run=dry_run
             )
         ]
+
+
+def _outcome(o: aws_runs.RedriveOutcome) -> RedriveOutcome:
+    """The status of what now runs: the redriven execution, or the new attempt."""
+    status = RUNNING if o.action in ("redriven", "new_attempt") else o.status
+    return RedriveOutcome(
+        o.execution_arn, o.name, status, o.action, o.reason,
+        new_execution_arn=o.new_execution_arn,
+    )  # fmt: skip
 
 
 def _snapshot(snap: aws_runs.RunSnapshot) -> Snapshot:

@@ -32,6 +32,8 @@ from senso_cli.aws.stepfunctions import (
 )
 from senso_cli.aws.throttle import RateLimiter, call_with_backoff
 from senso_cli.runs import REDRIVABLE, STATUSES, TERMINAL
+from senso_cli.services.redrive import TRIGGERED_BY as REDRIVE_TRIGGER
+from senso_cli.services.redrive import org_and_day, redrive_action
 from senso_cli.services.trigger import BatchSummary, batch_summary
 
 _ATTEMPT_NAME = re.compile(r"^(?P<base>org-.+-\d{8})-a(?P<attempt>\d+)$")
@@ -230,8 +232,47 @@ class RedriveOutcome:
     execution_arn: str
     name: str
     status: str
-    action: str  # redriven | would_redrive | skipped | failed
+    # redriven | new_attempt | would_redrive | would_start_new_attempt | skipped | failed
+    action: str
     reason: str | None = None
+    new_execution_arn: str | None = None  # the attempt a FAILED execution was resumed by
+
+
+def resume(
+    sfn: StepFunctions,
+    state_machine_arn: str,
+    run: Execution | ExecutionSummary,
+    *,
+    dry_run: bool = False,
+    limiter: RateLimiter | None = None,
+) -> RedriveOutcome:
+    """Resume one ended execution the way `services.redrive.redrive_action` says.
+
+    TIMED_OUT and ABORTED go through RedriveExecution; FAILED starts the next attempt for the
+    org and day (a redrive would only re-run the Fail state), which resumes the batch.
+    """
+    action = redrive_action(run.status)
+    if dry_run:
+        verb = "would_redrive" if action == "redrive" else "would_start_new_attempt"
+        return RedriveOutcome(run.execution_arn, run.name, run.status, verb)
+    if action == "redrive":
+        sfn.redrive_execution(run.execution_arn)
+        return RedriveOutcome(run.execution_arn, run.name, run.status, "redriven")
+    org_id, day = org_and_day(
+        run.input if isinstance(run, Execution) else sfn.describe_execution(run.execution_arn).input
+    )
+    api = SfnExecutions(sfn, state_machine_arn, limiter=limiter)
+    started = start_org_execution(api, org_id, day, triggered_by=REDRIVE_TRIGGER)
+    if started.outcome == "started":
+        return RedriveOutcome(
+            run.execution_arn, run.name, run.status, "new_attempt",
+            f"started {started.name}", started.execution_arn,
+        )  # fmt: skip
+    why = {"already_running": "is running", "already_succeeded": "already succeeded"}
+    return RedriveOutcome(
+        run.execution_arn, run.name, run.status, "skipped",
+        f"{started.name} {why[started.outcome]}", started.execution_arn,
+    )  # fmt: skip
 
 
 def redrive_many(
@@ -241,11 +282,12 @@ def redrive_many(
     since: datetime,
     status: str = "FAILED",
     dry_run: bool = False,
+    limiter: RateLimiter | None = None,
 ) -> list[RedriveOutcome]:
-    """Redrive every `status` execution started since `since`, oldest first.
+    """Resume every `status` execution started since `since`, oldest first (see `resume`).
 
     An execution whose org and day already have a later attempt is skipped: that attempt owns
-    the batch now, and redriving the old one would only race it.
+    the batch now, and resuming the old one would only race it.
     """
     if status not in REDRIVABLE:
         raise InvalidInputError(
@@ -271,17 +313,10 @@ def redrive_many(
                 )
             )
             continue
-        if dry_run:
-            outcomes.append(
-                RedriveOutcome(run.execution_arn, run.name, run.status, "would_redrive")
-            )
-            continue
         try:
-            sfn.redrive_execution(run.execution_arn)
-        except AwsError as exc:
+            outcomes.append(resume(sfn, state_machine_arn, run, dry_run=dry_run, limiter=limiter))
+        except (AwsError, InvalidInputError) as exc:
             outcomes.append(
                 RedriveOutcome(run.execution_arn, run.name, run.status, "failed", exc.message)
             )
-            continue
-        outcomes.append(RedriveOutcome(run.execution_arn, run.name, run.status, "redriven"))
     return outcomes

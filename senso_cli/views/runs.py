@@ -186,10 +186,23 @@ def render_redrive(outcome: RedriveOutcome, json_output: bool) -> None:
         print_json(_as_dict(outcome))
         return
     detail = f" ({outcome.error}: {outcome.cause})" if outcome.error else ""
+    how = _REDRIVE_HOW.get(outcome.action, "")
+    reason = f": {outcome.reason}" if outcome.reason else ""
     out.print(
-        f"{outcome.action.replace('_', ' ')}: {outcome.name} {outcome.status}{detail}",
+        f"{outcome.action.replace('_', ' ')}{how}: {outcome.name} {outcome.status}{detail}{reason}",
         markup=False,
     )
+    if outcome.new_execution_arn:
+        out.print(f"  {outcome.new_execution_arn}", markup=False)
+
+
+# How each action resumes the execution (services/redrive.py), said next to it.
+_REDRIVE_HOW = {
+    "redriven": " (from the step that did not finish)",
+    "new_attempt": " (a FAILED run ended in its Fail state; a new attempt resumes the batch)",
+    "would_redrive": " (RedriveExecution, from the step that did not finish)",
+    "would_start_new_attempt": " (a FAILED execution ended in its Fail state)",
+}
 
 
 def render_redrives(
@@ -212,5 +225,6 @@ def render_redrives(
 def redrive_failed(outcome: RedriveOutcome) -> bool:
     """A redrive that did not work: refused, or run here to an end other than success."""
     return outcome.action == "failed" or (
-        outcome.action == "redriven" and outcome.status not in ("SUCCEEDED", "RUNNING")
+        outcome.action in ("redriven", "new_attempt")
+        and outcome.status not in ("SUCCEEDED", "RUNNING")
     )

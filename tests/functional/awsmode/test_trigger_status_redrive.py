@@ -1,4 +1,5 @@
-"""`senso trigger|status|redrive --env test` against moto (RedriveExecution through Stubber)."""
+"""`senso trigger|status|redrive --env test` against moto (RedriveExecution through Stubber;
+the choice between RedriveExecution and a new attempt: test_redrive_end_states.py)."""
 
 from __future__ import annotations
 
@@ -162,14 +163,14 @@ def _item(name: str, status: str, started: datetime) -> dict[str, Any]:
     }
 
 
-def test_bulk_redrive_redrives_failed_and_skips_superseded(aws_creds: None) -> None:
+def test_bulk_redrive_redrives_timed_out_and_skips_superseded(aws_creds: None) -> None:
     client, stub = _stubbed_sfn()
     now = datetime.now(UTC)
     items = [
-        _item("org-b-20250303-a1", "FAILED", now - timedelta(minutes=1)),
+        _item("org-b-20250303-a1", "TIMED_OUT", now - timedelta(minutes=1)),
         _item("org-a-20250303-a2", "SUCCEEDED", now - timedelta(minutes=2)),
-        _item("org-a-20250303-a1", "FAILED", now - timedelta(minutes=3)),
-        _item("org-c-20250303-a1", "FAILED", now - timedelta(minutes=4)),
+        _item("org-a-20250303-a1", "TIMED_OUT", now - timedelta(minutes=3)),
+        _item("org-c-20250303-a1", "TIMED_OUT", now - timedelta(minutes=4)),
     ]
     stub.add_response("list_executions", {"executions": items}, {"stateMachineArn": SM})
     stub.add_response(
@@ -183,7 +184,7 @@ def test_bulk_redrive_redrives_failed_and_skips_superseded(aws_creds: None) -> N
     )
     with stub:
         outcomes = aws_runs.redrive_many(
-            StepFunctions(client), SM, since=now - timedelta(hours=24), status="FAILED"
+            StepFunctions(client), SM, since=now - timedelta(hours=24), status="TIMED_OUT"
         )
         stub.assert_no_pending_responses()
     assert [(o.name, o.action) for o in outcomes] == [
@@ -212,6 +213,8 @@ def test_redrive_one_execution_and_bulk_dry_run_through_the_cli(
     _with_stub(monkeypatch, client)
     now = datetime.now(UTC)
     arn = f"{SM.replace(':stateMachine:', ':execution:')}:org-a-20250303-a1"
+    timed_out = {**_item("org-a-20250303-a1", "TIMED_OUT", now), "stopDate": now}
+    stub.add_response("describe_execution", timed_out, {"executionArn": arn})
     stub.add_response("redrive_execution", {"redriveDate": now}, {"executionArn": arn})
     stub.add_response(
         "list_executions",
@@ -226,7 +229,9 @@ def test_redrive_one_execution_and_bulk_dry_run_through_the_cli(
             app, ["--env", ENV, "redrive", "--since", "24h", "--status", "FAILED", "--dry-run"]
         )
         assert bulk.exit_code == 0, bulk.output
-        assert "org-a-20250303-a1" in bulk.stdout and "would redrive" in bulk.stdout
+        # A FAILED execution is resumed by a new attempt (its redrive would re-run the Fail
+        # state), and the dry run says so.
+        assert "org-a-20250303-a1" in bulk.stdout and "would start new attempt" in bulk.stdout
         stub.assert_no_pending_responses()
 
     missing = runner.invoke(app, ["--env", ENV, "redrive"])
@@ -243,12 +248,10 @@ def test_redrive_of_a_running_execution_is_refused_with_exit_2(
     write_environment(senso_home, region=REGION, state_machine_arn=SM)
     client, stub = _stubbed_sfn()
     _with_stub(monkeypatch, client)
-    stub.add_client_error(
-        "redrive_execution",
-        service_error_code="ExecutionNotRedrivable",
-        service_message="Execution is RUNNING",
-    )
+    running = _item("org-a-20250303-a1", "RUNNING", datetime.now(UTC))
+    stub.add_response("describe_execution", running, {"executionArn": running["executionArn"]})
     with stub:
         result = runner.invoke(app, ["--env", ENV, "redrive", "org-a-20250303-a1"])
+        stub.assert_no_pending_responses()
     assert result.exit_code == 2
-    assert "states:RedriveExecution failed: Execution is RUNNING" in result.output
+    assert "a RUNNING execution cannot be redriven" in result.output
