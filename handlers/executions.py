@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any, Literal, Protocol
 
 from handlers.errors import InvalidInputError
+from handlers.pacing import check_max_concurrency
 
 MAX_NAME_LENGTH = 80
 MAX_ATTEMPTS_PER_DAY = 50
@@ -141,8 +142,7 @@ def dispatcher_input(
     Names come from `execution_name` (and the attempt policy above), so the dispatcher starts
     exactly the executions `start_org_execution` would, and a re-run finds them.
     """
-    if max_concurrency < 1:
-        raise InvalidInputError(f"max concurrency must be at least 1, got {max_concurrency}")
+    check_max_concurrency(max_concurrency)  # its first wave of RunTask calls fits Fargate's
     if len(orgs) > DISPATCHER_MAX_ORGS:
         raise InvalidInputError(
             f"{len(orgs)} orgs exceed one dispatcher execution ({DISPATCHER_MAX_ORGS})",

@@ -12,6 +12,11 @@ RunTask calls over its life, so `starts/s x RUN_TASKS_PER_EXECUTION` must stay b
 This is the one setting of that pace: the container's Dispatch step reads it from
 SENSO_DISPATCH_STARTS_PER_SECOND (Terraform's `dispatch_starts_per_second`), and the CLI's bulk
 starts default to it. `RateLimiter` lives here, not in senso_cli, so both share it.
+
+The dispatcher state machine (asl/dispatcher-workflow.json) bounds executions in flight
+instead: its distributed Map starts `max_concurrency` children at once, each of which makes a
+RunTask call straight away, so that first wave must fit Fargate's burst
+(`check_max_concurrency`); after it, children start only as others finish.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 
 FARGATE_RUN_TASK_RATE = 20.0  # RunTask calls per second (Fargate launch type), sustained
+FARGATE_RUN_TASK_BURST = 100  # RunTask calls Fargate accepts at once before it throttles
 RUN_TASKS_PER_EXECUTION = 7  # one per Task state on a run's path, plus a retry's worth
 DEFAULT_STARTS_PER_SECOND = 2.0  # 2 x 7 = 14 RunTask/s: under 20 with room for retries
 STARTS_PER_SECOND_VAR = "SENSO_DISPATCH_STARTS_PER_SECOND"
@@ -84,3 +90,17 @@ class RateLimiter:
             self._tokens = max(self._tokens, 1.0)
         self._tokens -= 1
         return waited
+
+
+def check_max_concurrency(max_concurrency: int) -> int:
+    """The dispatcher's concurrency, refused when its first wave of RunTask calls (one per
+    child started at once) would not fit Fargate's burst."""
+    from handlers.errors import InvalidInputError
+
+    if not 1 <= max_concurrency <= FARGATE_RUN_TASK_BURST:
+        raise InvalidInputError(
+            f"max concurrency must be 1 to {FARGATE_RUN_TASK_BURST}, got {max_concurrency}",
+            hint=f"each execution starts with a Fargate task; Fargate accepts a burst of "
+            f"{FARGATE_RUN_TASK_BURST} RunTask calls (handlers/pacing.py)",
+        )
+    return max_concurrency

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from handlers.errors import InvalidInputError
+from handlers.executions import dispatcher_input
 from handlers.pacing import (
     DEFAULT_STARTS_PER_SECOND,
+    FARGATE_RUN_TASK_BURST,
     FARGATE_RUN_TASK_RATE,
     RUN_TASKS_PER_EXECUTION,
     STARTS_PER_SECOND_VAR,
@@ -99,3 +101,18 @@ def test_the_container_paces_at_the_configured_rate() -> None:
     services = services_from_environment(environ)
     assert isinstance(services.executions, Boto3Executions)
     assert services.executions._limiter.rate == 1.25
+
+
+@pytest.mark.parametrize("concurrency", [0, FARGATE_RUN_TASK_BURST + 1])
+def test_the_dispatchers_first_wave_must_fit_fargates_burst(concurrency: int) -> None:
+    """The dispatcher state machine starts max_concurrency executions at once, each with a
+    RunTask straight away."""
+    from datetime import date
+
+    orgs = [("o-1", "org-o-1-20261201-a1")]
+    with pytest.raises(InvalidInputError, match="max concurrency must be 1 to 100"):
+        dispatcher_input(orgs, date(2026, 12, 1), triggered_by="t", max_concurrency=concurrency)
+    document = dispatcher_input(
+        orgs, date(2026, 12, 1), triggered_by="t", max_concurrency=FARGATE_RUN_TASK_BURST
+    )
+    assert document["max_concurrency"] == FARGATE_RUN_TASK_BURST
