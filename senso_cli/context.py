@@ -13,12 +13,15 @@ import typer
 
 if TYPE_CHECKING:
     from handlers.db.database import Database
-    from handlers.settings import LoadedSettings
+    from handlers.settings import LoadedSettings, Settings
 
 
 @dataclass
 class AppState:
     flags: dict[str, Any] = field(default_factory=dict)
+    # Only commands that put data into a home (`dev seed`, `orgs import`) may create one; any
+    # other command refuses a home that does not exist rather than start a server for it.
+    creates_home: bool = False
     _loaded: LoadedSettings | None = None
     _db: Database | None = None
 
@@ -50,6 +53,7 @@ class AppState:
             settings = self.loaded.settings
             env = settings.environment()  # an unknown --env is an error here too
             if env is None:
+                self._check_home(settings)
                 self._db = open_database(settings)
             elif env.database_url is None:
                 raise ConfigurationError(
@@ -60,6 +64,32 @@ class AppState:
             else:
                 self._db = Database(env.database_url.get_secret_value())
         return self._db
+
+    def existing_db(self) -> Database | None:
+        """The database when there is one to read; None (nothing created or started) when
+        the local home does not exist or the environment names no database."""
+        from handlers.errors import SensoError
+
+        try:
+            return self.db
+        except SensoError:
+            return None
+
+    def writing_db(self) -> Database:
+        """The database, creating the local home and its server if there is none yet."""
+        self.creates_home = True
+        return self.db
+
+    def _check_home(self, settings: Settings) -> None:
+        from senso_cli.errors import ConfigurationError
+
+        if settings.database_url is not None or self.creates_home or settings.home.is_dir():
+            return
+        raise ConfigurationError(
+            f"no senso home at {settings.home}: nothing to read, and nothing was created",
+            hint="check --home / SENSO_HOME; `senso dev seed` or `senso orgs import FILE` "
+            "creates a home",
+        )
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -274,7 +274,7 @@ def translate_errors(service: str, action: str) -> Iterator[None]:
     except EndpointConnectionError as error:
         raise AwsTransientError(
             f"Could not reach {error.kwargs.get('endpoint_url', 'the AWS endpoint')}",
-            hint="Check the network or VPN, the region, and any --endpoint-url.",
+            hint="Check the network or VPN, the region, and environments.<name>.endpoint_url.",
             **context,
         ) from error
     except (ConnectTimeoutError, ReadTimeoutError) as error:

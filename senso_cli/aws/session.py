@@ -1,12 +1,16 @@
 """A factory for boto3 clients, built lazily from region, profile and an optional endpoint.
 
-Nothing here reads the environment itself: credentials and (when `region` is None) the region
-follow boto3's own chain, so AWS_PROFILE, SSO profiles, instance roles and the fake credentials
-tests set all work unchanged. `endpoint_url` points every client at moto's server in tests.
+Credentials and (when `region` is None) the region follow boto3's own chain, so AWS_PROFILE,
+SSO profiles, instance roles and the fake credentials tests set all work unchanged. One
+addition: boto3 reads only AWS_DEFAULT_REGION, while the AWS CLI, the other SDKs, Terraform's
+provider and ECS use AWS_REGION first, so AWS_REGION is honoured ahead of it here too.
+`endpoint_url` points every client at moto's server in tests.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -42,8 +46,11 @@ class AwsClients:
         profile: str | None = None,
         endpoint_url: str | None = None,
         config: Config | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
-        self.region = region
+        variables = os.environ if environ is None else environ
+        # Configured region, then AWS_REGION; else boto3's AWS_DEFAULT_REGION and profile.
+        self.region = region or variables.get("AWS_REGION") or None
         self.profile = profile
         self.endpoint_url = endpoint_url
         self._config = config or DEFAULT_CONFIG

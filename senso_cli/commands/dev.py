@@ -19,4 +19,4 @@ def seed(
     env: EnvOpt = None,
 ) -> None:
     """Load the demo org (slug `demo`: 20 questions x 3 models x 2 locations). Idempotent."""
-    render_import(service.seed_demo(state(ctx).db), json_output)
+    render_import(service.seed_demo(state(ctx).writing_db()), json_output)

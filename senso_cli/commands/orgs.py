@@ -29,7 +29,7 @@ def import_(
     from senso_cli.services import orgs as service
     from senso_cli.views.orgs import render_import
 
-    render_import(service.import_file(state(ctx).db, file), json_output)
+    render_import(service.import_file(state(ctx).writing_db(), file), json_output)
 
 
 def _days(days: list[int]) -> str:
