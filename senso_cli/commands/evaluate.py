@@ -9,10 +9,11 @@ import typer
 from rich.table import Table
 
 from handlers.evaluation.models import SentimentEvidence
+from senso_cli.context import state
 from senso_cli.errors import EXIT_BAD_INPUT
 from senso_cli.output import err, out, print_json
 from senso_cli.params import JsonOpt
-from senso_cli.services.evaluate import EvaluationReport, evaluate_text, read_answer
+from senso_cli.services.evaluate import EvaluationReport, evaluate_text, org_profile, read_answer
 
 
 def _yes_no(value: bool) -> str:
@@ -68,8 +69,15 @@ def render(report: EvaluationReport) -> None:
 
 
 def evaluate(
+    ctx: typer.Context,
     org: Annotated[
-        str, typer.Option("--org", metavar="NAME", help="The org's name.", show_default=False)
+        str,
+        typer.Option(
+            "--org",
+            metavar="ORG",
+            help="A known org's slug (its name and websites are used), else the org's name.",
+            show_default=False,
+        ),
     ],
     website: Annotated[
         list[str] | None,
@@ -98,7 +106,8 @@ def evaluate(
         err.print("error: give exactly one of --text or --file", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     answer = read_answer(file) if file is not None else text or ""
-    report = evaluate_text(org, website or [], answer)
+    profile = org_profile(state(ctx).existing_db(), org, website or [])
+    report = evaluate_text(profile.name, profile.websites, answer)
     if json_output:
         print_json(report.evaluation)
         return

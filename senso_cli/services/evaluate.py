@@ -1,6 +1,7 @@
 """Evaluate one answer for one org outside the workflow, for operators checking the evaluator.
 
-No database: the org is given by name and websites, and the answer as text. Offline
+The org is a known org's slug (its name and websites come from the database, which is only
+read) or else a name with websites; the answer is text. Offline
 (deterministic) components are used unless the caller passes an OpenAI-compatible client.
 """
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from handlers.errors import InvalidInputError
+from handlers.db.database import Database
+from handlers.errors import InvalidInputError, NotFoundError
 from handlers.evaluation import (
     Evaluation,
     NameVariations,
@@ -19,6 +21,7 @@ from handlers.evaluation import (
     build_evaluator_components,
     evaluate_answer,
 )
+from handlers.repositories.orgs import OrgRepository
 
 
 class EvaluationReport(BaseModel):
@@ -43,6 +46,20 @@ def read_answer(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def org_profile(db: Database | None, ref: str, websites: list[str]) -> OrgProfile:
+    """A known org by slug (or id) first, with its stored websites; otherwise `ref` is the name
+    to look for. `db` None: no database to ask (no home yet), so `ref` is a name."""
+    if db is not None:
+        try:
+            known = OrgRepository(db).get(ref)
+        except NotFoundError:
+            pass
+        else:
+            merged = list(dict.fromkeys([*known.websites, *websites]))
+            return OrgProfile(name=known.name, websites=merged)
+    return OrgProfile(name=ref, websites=websites)
 
 
 def evaluate_text(

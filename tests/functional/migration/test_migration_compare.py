@@ -191,3 +191,17 @@ def test_cli_writes_output_file(
     assert result.exit_code == 0, result.output
     assert "<svg" in target.read_text()
     assert f"wrote {target}" in result.output and "PASS" in result.output
+
+
+def test_cohort_cost_is_per_org_and_day(db: Database) -> None:
+    # One org run on two days by each side: a cost "per org" would double it.
+    org = make_org(db, "steady")
+    for day in (DAY1, DAY2):
+        write_batch(db, org, day, "step_functions")
+        write_batch(db, org, day, "inngest")
+    result = compare(db, SINCE)
+    sides = result.cohorts.sides
+    one_batch = result.paired.pairs["credits__step_functions"].iloc[0]
+    assert one_batch > 0
+    assert sides["step_functions"].cost_per_org_day == pytest.approx(one_batch)
+    assert sides["inngest"].cost_per_org_day == pytest.approx(one_batch)
