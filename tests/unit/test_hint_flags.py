@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import typer.main
-
-from senso_cli.app import app
+from senso_cli.app import command_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 _FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
@@ -46,7 +44,7 @@ def _hint_strings(tree: ast.AST) -> Iterator[str]:
 
 
 def test_every_flag_named_in_a_hint_exists() -> None:
-    known = _options(typer.main.get_command(app), {"--help"})
+    known = _options(command_tree(), {"--help"})
     unknown = []
     for folder in ("senso_cli", "handlers"):
         for path in sorted((ROOT / folder).rglob("*.py")):
