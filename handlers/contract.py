@@ -1,10 +1,15 @@
 """The container contract: `python -m handlers STEP`.
 
-Input: JSON from SENSO_STEP_INPUT, else stdin. With SENSO_TASK_TOKEN set (the state machine's
-waitForTaskToken integration), the result goes back through SendTaskSuccess / SendTaskFailure
-with an error name the state machine's Retry and Catch match (Senso.InsufficientCredits,
-Senso.InvalidInput, Senso.Transient, ...), and long steps send heartbeats. Without a token the
-output JSON goes to stdout and a failure exits non-zero. Logs are JSON lines on stderr.
+Input: JSON from SENSO_STEP_INPUT, else stdin: the execution's input (which org, which day),
+never the whole state, because ECS limits a task's overrides to 8,192 characters. The state
+machine adds ids as their own variables: SENSO_BATCH_ID, and for MarkBatchFailed the caught
+error's name in SENSO_ERROR; the step reads everything else from PostgreSQL. With
+SENSO_TASK_TOKEN set (the state machine's waitForTaskToken integration), the result goes back
+through SendTaskSuccess / SendTaskFailure with an error name the state machine's Retry and Catch
+match (Senso.InsufficientCredits, Senso.InvalidInput, Senso.Transient, ...), the failure's
+cause is also recorded in PostgreSQL for MarkBatchFailed, and a background heartbeat beats every
+third of SENSO_HEARTBEAT_SECONDS from start to end. Without a token the output JSON goes to
+stdout and a failure exits non-zero. Logs are JSON lines on stderr.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import psycopg
+
 from handlers import envvars
-from handlers.db.database import Database
-from handlers.errors import InvalidInputError, SensoError
+from handlers.db.database import Database, is_transient
+from handlers.errors import BatchFailedError, InvalidInputError, SensoError, TransientError
+from handlers.heartbeat import BackgroundHeartbeat, interval_for
 from handlers.logs import get_logger, redact
+from handlers.repositories.step_failures import record_step_failure
 from handlers.settings import load_settings
 from handlers.steps.base import StepContext, get_step, load_all
 
@@ -54,7 +63,32 @@ def read_input(environ: Mapping[str, str], stdin: Callable[[], str]) -> dict[str
         ) from exc
     if not isinstance(data, dict):
         raise InvalidInputError("step input must be a JSON object")
+    # The ids the state machine passes beside the execution input (see the module docstring).
+    if environ.get(envvars.BATCH_ID):
+        data["batch_id"] = environ[envvars.BATCH_ID]
+    if environ.get(envvars.ERROR_NAME):
+        data["error"] = {"Error": environ[envvars.ERROR_NAME]}
+    if environ.get(envvars.EXECUTION_STATUS):
+        data["execution_status"] = environ[envvars.EXECUTION_STATUS]
     return data
+
+
+def metric_fields(step_name: str, output: Mapping[str, Any]) -> dict[str, int]:
+    """The counts the CloudWatch metric filters read from "step succeeded" (infra logs.tf)."""
+    fields: dict[str, int] = {}
+    if step_name == "RunQuestionMatrixWithEvaluation" and isinstance(output.get("failed"), int):
+        fields["failed_cells"] = output["failed"]
+    if isinstance(output.get("batches_failed"), int):
+        fields["batches_failed"] = output["batches_failed"]
+    return fields
+
+
+def heartbeat_seconds(environ: Mapping[str, str]) -> float | None:
+    raw = environ.get(envvars.HEARTBEAT_SECONDS)
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def run_step(
@@ -64,12 +98,27 @@ def run_step(
     db: Database,
     execution_id: str | None = None,
     heartbeat: Callable[[], None] = lambda: None,
+    heartbeat_seconds: float | None = None,
     services: Any = None,
+    on_beat_error: Callable[[Exception], None] = lambda exc: None,
 ) -> dict[str, Any]:
-    """Run one step in this process (the local runtime's in-process isolation uses this)."""
+    """Run one step in this process (the container and the local runtime both use this).
+
+    `heartbeat` is called from a background thread every third of `heartbeat_seconds` from the
+    step's start to its end, however long a provider call or a poll takes. A lost or broken
+    database connection anywhere in the step is `TransientError`, which the state machine
+    retries.
+    """
     step = get_step(step_name)
     ctx = StepContext(db=db, execution_id=execution_id, heartbeat=heartbeat, services=services)
-    return step.invoke(ctx, payload)
+    with BackgroundHeartbeat(heartbeat, interval_for(heartbeat_seconds), on_error=on_beat_error):
+        try:
+            return step.invoke(ctx, payload)
+        except psycopg.Error as exc:
+            if is_transient(exc):
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                raise TransientError(f"database connection lost: {first}") from exc
+            raise
 
 
 def main(
@@ -94,12 +143,14 @@ def main(
     execution_id = env.get(envvars.EXECUTION_ID)
     log = get_logger(step=step_name, execution_id=execution_id)
     callbacks: TaskCallbacks | None = None
+    db: Database | None = None
     if token:
         callbacks = callbacks_factory() if callbacks_factory else _boto3_callbacks(env)
     try:
         payload = read_input(env, sys.stdin.read)
         log.bind(
-            org_id=payload.get("org_id"), batch_id=(payload.get("batch") or {}).get("batch_id")
+            org_id=payload.get("org_id"),
+            batch_id=payload.get("batch_id") or (payload.get("batch") or {}).get("batch_id"),
         )
         log.info("step started")
         settings = load_settings(environ=env).settings
@@ -119,26 +170,34 @@ def main(
             # Also a log line: a local parent process reads it as the heartbeat.
             log.info("heartbeat")
 
+        db = Database(settings.database_url.get_secret_value())
         output = run_step(
             step_name,
             payload,
-            db=Database(settings.database_url.get_secret_value()),
+            db=db,
             execution_id=execution_id,
             heartbeat=beat,
+            heartbeat_seconds=heartbeat_seconds(env),
             services=services,
+            on_beat_error=lambda exc: log.warning("heartbeat failed", cause=redact(str(exc))),
         )
     except Exception as exc:  # noqa: BLE001 - every failure must reach the state machine
         name = error_name(exc)
         cause = redact(
             exc.message if isinstance(exc, SensoError) else f"{type(exc).__name__}: {exc}"
         )
-        log.error("step failed", error=name, cause=cause)
+        counts = {"failed_cells": exc.failed_cells} if isinstance(exc, BatchFailedError) else {}
+        log.error("step failed", error=name, cause=cause, **counts)
         if callbacks is not None and token:
+            if db is not None and execution_id:
+                # MarkBatchFailed receives only the error's name (the ASL cannot shorten a
+                # cause to fit ECS overrides); it reads the cause from here.
+                record_step_failure(db, execution_id, step_name, name, cause)
             callbacks.send_task_failure(taskToken=token, error=name, cause=cause[:MAX_CAUSE])
             return 0 if name != "Senso.Unexpected" else EXIT_FAILED
         print(json.dumps({"error": name, "cause": cause}), file=sys.stderr)  # noqa: T201
         return EXIT_BAD_INPUT if isinstance(exc, InvalidInputError) else EXIT_FAILED
-    log.info("step succeeded")
+    log.info("step succeeded", **metric_fields(step_name, output))
     if callbacks is not None and token:
         callbacks.send_task_success(taskToken=token, output=json.dumps(output))
     else:

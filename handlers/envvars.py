@@ -15,6 +15,7 @@ MATRIX_CONCURRENCY = "SENSO_MATRIX_CONCURRENCY"
 LOG_LEVEL = "SENSO_LOG_LEVEL"
 TIME_SCALE = "SENSO_TIME_SCALE"
 EVALUATOR = "SENSO_EVALUATOR"
+MAX_FAILED_CELLS_RATIO = "SENSO_MAX_FAILED_CELLS_RATIO"
 # The providers settings as one JSON object (how the task definition passes routes and limits).
 PROVIDERS_JSON = "SENSO_PROVIDERS_JSON"
 
@@ -40,6 +41,13 @@ ROLLOUT_GATE_MIN_DAYS = "SENSO_ROLLOUT_GATE_MIN_DAYS"
 STEP_INPUT = "SENSO_STEP_INPUT"
 TASK_TOKEN = "SENSO_TASK_TOKEN"  # noqa: S105 - a variable name, not a secret
 EXECUTION_ID = "SENSO_EXECUTION_ID"
+# Small inputs instead of the state (ECS overrides are limited to 8,192 characters): the batch
+# id, the caught error's name, and the Task's HeartbeatSeconds (the heartbeat beats every third).
+BATCH_ID = "SENSO_BATCH_ID"
+ERROR_NAME = "SENSO_ERROR"
+HEARTBEAT_SECONDS = "SENSO_HEARTBEAT_SECONDS"
+# Set by the EventBridge rule that runs FinalizeExecution when an execution ends.
+EXECUTION_STATUS = "SENSO_EXECUTION_STATUS"
 AWS_REGION = "AWS_REGION"
 AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
 
@@ -53,6 +61,7 @@ SETTINGS_KEYS: dict[str, str] = {
     LOG_LEVEL: "log_level",
     TIME_SCALE: "time_scale",
     EVALUATOR: "evaluator",
+    MAX_FAILED_CELLS_RATIO: "max_failed_cells_ratio",
     OPENAI_API_KEY: "providers.openai.api_key",
     OPENAI_BASE_URL: "providers.openai.base_url",
     AZURE_OPENAI_API_KEY: "providers.azure_openai.api_key",

@@ -7,6 +7,7 @@
     ├── TransientError              worth retrying: database restarts, throttling (Senso.Transient)
     │   └── ProviderTransientError  a provider answered 429/5xx or timed out
     ├── ProviderError               a provider failed in a way a retry will not fix
+    ├── BatchFailedError            too many cells failed for the batch to complete
     └── DatabaseError               the database is unreachable or misconfigured
 
 Each error carries a one-line message and an optional hint; the CLI prints both and maps the
@@ -65,6 +66,17 @@ class ProviderError(SensoError):
     """A provider failed permanently for one request (bad request, auth, malformed body)."""
 
     error_name = "Senso.ProviderError"
+
+
+class BatchFailedError(SensoError):
+    """More cells failed than the configured threshold allows; never retried as a whole (a
+    re-trigger or redrive runs the failed cells again)."""
+
+    error_name = "Senso.BatchFailed"
+
+    def __init__(self, message: str, *, failed_cells: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.failed_cells = failed_cells
 
 
 class DatabaseError(SensoError):

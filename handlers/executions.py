@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
+from pydantic import ValidationError
+
 from handlers.errors import InvalidInputError
 from handlers.pacing import check_max_concurrency
 
@@ -71,13 +73,23 @@ def workflow_input(
     ExecutionAlreadyExists instead, while botocore's own retry of one call (same input) stays
     idempotent. The steps ignore the key.
     """
-    return {
+    data = {
         "org_id": org_id,
         "triggered_by": triggered_by,
         "orchestrator": "step_functions",
         "batch_day": day.isoformat(),
         "trigger_id": trigger_id or uuid.uuid4().hex,
     }
+    # It travels in every task's ECS overrides: refuse what `senso validate` did not bound.
+    from handlers.steps.base import WorkflowInput
+
+    try:
+        WorkflowInput.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidInputError(f"invalid execution input {where}: {first['msg']}") from exc
+    return data
 
 
 class ExecutionApi(Protocol):

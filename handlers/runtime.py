@@ -2,12 +2,14 @@
 
 The evaluator uses a language model only when OpenAI credentials are configured; offline it is
 deterministic. Providers come from `settings.providers` (a `ProvidersConfig`): offline every
-model routes to the clearly labelled `simulated` provider.
+model routes to the clearly labelled `simulated` provider. In an AWS environment nothing is
+simulated unless configured explicitly: without an explicit `default_provider`, a model with no
+route fails the batch before any provider call (`require_routes`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -23,13 +25,14 @@ from handlers.evaluation import (
 from handlers.evaluation.competitors import DEFAULT_COMPETITOR_MODEL
 from handlers.evaluation.limited_client import RateLimitedOpenAI
 from handlers.evaluation.verifiers import DEFAULT_VERIFICATION_MODEL
+from handlers.matrix.retries import CellRetryPolicy
 from handlers.providers.build import build_registry
 from handlers.providers.config import ProvidersConfig
 from handlers.providers.fleet_limiter import Connect, FleetLimiter
 from handlers.providers.limiting import Limiter
 from handlers.providers.ratelimit import RateLimiter
 from handlers.providers.registry import ProviderRegistry
-from handlers.settings import Settings
+from handlers.settings import LOCAL_ENV, Settings
 
 
 @dataclass
@@ -39,14 +42,22 @@ class WorkflowServices:
     verifier: MentionVerifier
     extractor: CompetitorExtractor
     concurrency: int
+    retry_policy: CellRetryPolicy = field(default_factory=CellRetryPolicy)
+    max_failed_cells_ratio: float = 0.05
+    # True in AWS environments: every model needs an explicit route (no silent simulation).
+    require_routes: bool = False
 
     def close(self) -> None:
         self.registry.close()
 
 
 def providers_config(settings: Settings) -> ProvidersConfig:
+    raw = dict(settings.providers)
+    if settings.env != LOCAL_ENV and "default_provider" not in raw:
+        # The simulator answers unrouted models only where someone asked for it.
+        raw["default_provider"] = None
     try:
-        return ProvidersConfig.model_validate(settings.providers)
+        return ProvidersConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -98,6 +109,14 @@ def build_services(
         verifier=verifier,
         extractor=extractor,
         concurrency=settings.matrix_concurrency,
+        retry_policy=CellRetryPolicy(
+            max_attempts=settings.cell_retry.max_attempts,
+            initial_backoff_s=settings.cell_retry.initial_backoff_s,
+            max_backoff_s=settings.cell_retry.max_backoff_s,
+            budget_s=settings.cell_retry.budget_s,
+        ),
+        max_failed_cells_ratio=settings.max_failed_cells_ratio,
+        require_routes=settings.env != LOCAL_ENV and config.default_provider is None,
     )
 
 

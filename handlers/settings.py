@@ -77,6 +77,18 @@ class RolloutSettings(BaseModel):
     gate_min_days: int = Field(default=3, ge=1)
 
 
+class CellRetrySettings(BaseModel):
+    """Retries of one cell's transient failures inside the matrix step (handlers.matrix)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    initial_backoff_s: float = Field(default=1.0, ge=0)
+    max_backoff_s: float = Field(default=30.0, ge=0)
+    # Under the matrix state's TimeoutSeconds (1800 s), leaving room for calls in flight.
+    budget_s: float = Field(default=1500.0, gt=0)
+
+
 class Settings(BaseModel):
     """Everything senso can be configured with."""
 
@@ -88,6 +100,9 @@ class Settings(BaseModel):
     environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
     simulated_seed: int = 7
     matrix_concurrency: int = Field(default=8, ge=1, le=256)
+    cell_retry: CellRetrySettings = Field(default_factory=CellRetrySettings)
+    # A batch completes only when at most this share of its cells failed; else it fails.
+    max_failed_cells_ratio: float = Field(default=0.05, ge=0, le=1)
     time_scale: float = Field(default=1.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # auto: a language model verifies mentions when OpenAI credentials are configured.

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError
@@ -40,15 +40,34 @@ class BatchRef(StepModel):
 class WorkflowInput(StepModel):
     """The execution input: which org, who asked, and (for tests and backfills) which day."""
 
+    # Bounded: the execution input travels in every task's overrides (8,192 characters at most,
+    # `senso validate` checks the worst case).
     org_id: UUID
-    triggered_by: str = "manual"
-    user_id: str | None = None
+    triggered_by: str = Field(default="manual", max_length=64)
+    user_id: str | None = Field(default=None, max_length=128)
     orchestrator: Orchestrator = "step_functions"
     batch_day: date | None = None
+    # New for every trigger (see handlers.executions.workflow_input); the steps ignore it.
+    trigger_id: str | None = Field(default=None, max_length=64)
 
 
 class BatchStepInput(WorkflowInput):
-    batch: BatchRef
+    """A step of one batch. The state machine passes only `batch_id` (SENSO_BATCH_ID); the
+    inline runner and tests may pass the whole state, whose `$.batch` names it too."""
+
+    batch_id: UUID
+    batch: BatchRef | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _batch_id_from_state(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "batch_id" not in data:
+            batch = data.get("batch")
+            if isinstance(batch, dict) and "batch_id" in batch:
+                return {**data, "batch_id": batch["batch_id"]}
+            if isinstance(batch, BatchRef):
+                return {**data, "batch_id": batch.batch_id}
+        return data
 
 
 @dataclass
@@ -117,6 +136,7 @@ def load_all() -> dict[str, Step[Any, Any]]:
         check_balance,
         complete_batch,
         dispatch,
+        finalize_execution,
         get_or_create_batch,
         mark_batch_failed,
         rollback_guard,

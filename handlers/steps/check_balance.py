@@ -30,23 +30,23 @@ class BalanceCheck(StepModel):
 
 def check_balance(ctx: StepContext, data: BatchStepInput) -> BalanceCheck:
     with ctx.db.transaction() as conn:
-        load_batch(conn, data.batch.batch_id, lock=True)
-        payer = payer_for_org(conn, data.batch.org_id)
+        load_batch(conn, data.batch_id, lock=True)
+        payer = payer_for_org(conn, data.org_id)
         unit = charge_for_cell(load_pricing(conn, payer.partner_id), EXPECTED_CELL_COST).amount
-        cells = cells_to_run_count(conn, data.batch.batch_id, data.batch.org_id)
+        cells = cells_to_run_count(conn, data.batch_id, data.org_id)
         estimate = unit * cells
         balance = balance_of(conn, payer.payer_type, payer.payer_id)
         conn.execute(
             """UPDATE question_run_batches
                SET payer_type = %s, payer_id = %s, unit_price = %s, updated_at = now()
                WHERE batch_id = %s""",
-            (payer.payer_type, payer.payer_id, unit, data.batch.batch_id),
+            (payer.payer_type, payer.payer_id, unit, data.batch_id),
         )
     if balance < estimate:
         raise InsufficientCreditsError(
             f"{payer.payer_type.lower()} balance {balance:.2f} does not cover {cells} cells "
             f"x {unit} = {estimate:.2f}",
-            hint=f"grant credits: `senso credits grant {data.batch.org_id} AMOUNT --reason ...`",
+            hint=f"grant credits: `senso credits grant {data.org_id} AMOUNT --reason ...`",
         )
     return BalanceCheck(
         payer_type=payer.payer_type,

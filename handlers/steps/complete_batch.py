@@ -27,7 +27,7 @@ class Completion(StepModel):
 
 def complete_batch(ctx: StepContext, data: BatchStepInput) -> Completion:
     with ctx.db.transaction() as conn:
-        batch = load_batch(conn, data.batch.batch_id, lock=True)
+        batch = load_batch(conn, data.batch_id, lock=True)
         aggregates: dict[str, Any] = compute_aggregates(conn, batch["batch_id"])
         conn.execute(
             "UPDATE question_run_batches SET is_latest = false "

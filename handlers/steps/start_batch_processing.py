@@ -14,7 +14,7 @@ class Started(StepModel):
 
 def start_batch_processing(ctx: StepContext, data: BatchStepInput) -> Started:
     with ctx.db.transaction() as conn:
-        batch = load_batch(conn, data.batch.batch_id, lock=True)
+        batch = load_batch(conn, data.batch_id, lock=True)
         if batch["status"] == "completed":
             total = snapshot_cells(conn, batch["batch_id"], batch["org_id"])
             return Started(status="completed", total_cells=total, resumed=False)

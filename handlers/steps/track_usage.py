@@ -27,7 +27,7 @@ class UsageSummary(StepModel):
 
 def track_usage(ctx: StepContext, data: BatchStepInput) -> UsageSummary:
     with ctx.db.transaction() as conn:
-        batch = load_batch(conn, data.batch.batch_id, lock=True)
+        batch = load_batch(conn, data.batch_id, lock=True)
         org_payer = payer_for_org(conn, batch["org_id"])
         payer = (
             Payer(batch["payer_type"], batch["payer_id"], org_payer.org_id, org_payer.partner_id)

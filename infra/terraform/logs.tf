@@ -128,3 +128,64 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
 }
+
+# Batches that did not complete, and the cells behind them, from the step handlers' own log
+# lines: "step succeeded" of MarkBatchFailed / FinalizeExecution carries `batches_failed`, and
+# the matrix step's "step succeeded" / "step failed" lines carry `failed_cells`.
+locals {
+  batch_metrics = {
+    FailedBatches = "batches_failed"
+    FailedCells   = "failed_cells"
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "batch_outcomes" {
+  for_each = local.batch_metrics
+
+  name           = "${local.name}-${lower(each.key)}"
+  log_group_name = aws_cloudwatch_log_group.handlers.name
+  pattern        = "{ $.${each.value} > 0 }"
+
+  metric_transformation {
+    name      = each.key
+    namespace = "Senso"
+    value     = "$.${each.value}"
+    unit      = "Count"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "failed_batches" {
+  count = var.enable_alarms ? 1 : 0
+
+  alarm_name          = "${local.name}-failed-batches"
+  alarm_description   = "Org batches failed (too many failed cells, a step that gave up, or an execution that timed out) in the last 5 minutes."
+  namespace           = "Senso"
+  metric_name         = "FailedBatches"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  depends_on          = [aws_cloudwatch_log_metric_filter.batch_outcomes]
+}
+
+resource "aws_cloudwatch_metric_alarm" "failed_cells" {
+  count = var.enable_alarms ? 1 : 0
+
+  alarm_name          = "${local.name}-failed-cells"
+  alarm_description   = "More than ${var.failed_cells_alarm_threshold} matrix cells failed in the last hour."
+  namespace           = "Senso"
+  metric_name         = "FailedCells"
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = var.failed_cells_alarm_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  depends_on          = [aws_cloudwatch_log_metric_filter.batch_outcomes]
+}

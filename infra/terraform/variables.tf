@@ -185,9 +185,15 @@ variable "enable_tracing" {
 }
 
 variable "enable_alarms" {
-  description = "Create the CloudWatch alarms on failed, timed-out and throttled executions."
+  description = "Create the CloudWatch alarms on failed, timed-out and throttled executions, failed batches and failed cells."
   type        = bool
   default     = true
+}
+
+variable "failed_cells_alarm_threshold" {
+  description = "Alarm when more matrix cells than this failed in one hour (across all orgs)."
+  type        = number
+  default     = 100
 }
 
 variable "alarm_email" {

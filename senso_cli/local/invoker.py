@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from handlers import envvars
-from handlers.contract import run_step
+from handlers.contract import read_input, run_step
 from handlers.db.database import Database
 from handlers.errors import SensoError
 from handlers.logs import get_logger
@@ -68,9 +68,9 @@ class EcsStepInvoker:
         if self._isolation == "process":
             return self._run_process(step, environment, invocation)
         try:
-            payload = json.loads(environment.get(envvars.STEP_INPUT, "{}"))
-        except json.JSONDecodeError as exc:
-            raise StatesError("Senso.InvalidInput", f"step input is not JSON: {exc.msg}") from exc
+            payload = read_input(environment, lambda: "{}")
+        except SensoError as exc:
+            raise StatesError(exc.error_name, exc.message) from exc
         execution_id = environment.get(envvars.EXECUTION_ID)
         # The same JSON lines the container writes to CloudWatch, kept for `senso logs`.
         log = get_logger(
@@ -78,7 +78,7 @@ class EcsStepInvoker:
             step=step,
             execution_id=execution_id,
             org_id=payload.get("org_id"),
-            batch_id=(payload.get("batch") or {}).get("batch_id"),
+            batch_id=payload.get("batch_id") or (payload.get("batch") or {}).get("batch_id"),
         )
         log.info("step started")
 
@@ -94,9 +94,11 @@ class EcsStepInvoker:
                 db=self._db,
                 execution_id=execution_id,
                 heartbeat=beat,
+                heartbeat_seconds=invocation.heartbeat_seconds,
                 services=self._services_once() if matrix else None,
             )
         except SensoError as exc:
+            # Also what MarkBatchFailed reads the cause from (the ASL passes only the name).
             log.error("step failed", error=exc.error_name, cause=exc.message)
             raise StatesError(exc.error_name, exc.message) from exc
         log.info("step succeeded", output=output)
@@ -107,6 +109,8 @@ class EcsStepInvoker:
     ) -> Any:
         env = {**os.environ, **self._extra_env, **environment}
         env[envvars.DATABASE_URL] = self._db.url
+        if invocation.heartbeat_seconds is not None:
+            env[envvars.HEARTBEAT_SECONDS] = str(invocation.heartbeat_seconds)
         # No token: the child prints its output and exits non-zero on failure instead of
         # calling SendTaskSuccess/Failure, which locally has nobody to answer.
         env.pop(envvars.TASK_TOKEN, None)

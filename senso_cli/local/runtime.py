@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError
 from handlers.runtime import build_services
@@ -133,7 +134,16 @@ class LocalRuntime:
             state_machine_name=self._machine,
         )
         self.store.finish(arn, result.status, result.output, result.error, result.cause)
+        self._finalize(arn, result)
         return result
+
+    def _finalize(self, arn: str, result: ExecutionResult) -> None:
+        """What the EventBridge rule on execution status changes does on AWS: an execution that
+        ended without MarkBatchFailed (timed out, aborted) leaves no batch running."""
+        if result.status == "SUCCEEDED":
+            return
+        payload = {"execution_status": result.status, "error": result.error, "cause": result.cause}
+        run_step("FinalizeExecution", payload, db=self.db, execution_id=arn)
 
     def run_in_thread(self, arn: str) -> threading.Thread:
         thread = threading.Thread(
@@ -186,6 +196,8 @@ class LocalRuntime:
             state_machine_name=self._machine,
             start_at=state,
             redrive_count=redrive_count,
+            execution_input=record["input"],
         )
         self.store.finish(arn, result.status, result.output, result.error, result.cause)
+        self._finalize(arn, result)
         return result

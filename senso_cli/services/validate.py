@@ -1,7 +1,8 @@
 """The static checks `senso validate` runs before a deploy, each a pass/fail/skip with a reason.
 
 Groups (each can be skipped): `asl` (the state machine document: parses, reachable, targets
-exist, every path ends, Catch to MarkBatchFailed, sane Retry/Timeout/Heartbeat), `handlers`
+exist, every path ends, Catch to MarkBatchFailed, sane Retry/Timeout/Heartbeat, worst-case ECS
+overrides under 8,192 characters, execution timeout above its states' worst case), `handlers`
 (every step the ASL names is registered and every registered step is used), `terraform`
 (fmt -check, init + validate offline on a throw-away copy), `docker` (hadolint at the warning
 threshold) and `env` (the AWS environment's configuration and the existence of its secret:
@@ -23,6 +24,11 @@ from handlers.settings import EnvironmentSettings
 from senso_cli.aws.errors import AwsError
 from senso_cli.aws.secrets import Secrets
 from senso_cli.services import terraform as tf
+from senso_cli.services.asl_limits import (
+    MAX_OVERRIDES_CHARS,
+    overrides_problems,
+    timeout_problems,
+)
 from senso_cli.sfn.jsonata import is_expression
 from senso_cli.sfn.validate import nested_machines, problems, reachable_states, transitions
 
@@ -32,9 +38,10 @@ FAILURE_STATE = "MarkBatchFailed"
 # Errors a retry cannot fix: retrying them only burns Fargate tasks and credits checks.
 NON_RETRYABLE = ("Senso.InsufficientCredits", "Senso.InvalidInput")
 MAX_RETRY_ATTEMPTS = 10
-# Steps the EventBridge schedules run directly (not states of the ASL); they count as used.
+# Steps EventBridge runs directly (schedules, the execution-status rule), not states of the
+# ASL; they count as used.
 TERRAFORM_CHECKS = ("terraform.fmt", "terraform.validate")
-SCHEDULED_STEPS = frozenset({"Dispatch", "RollbackGuard"})
+SCHEDULED_STEPS = frozenset({"Dispatch", "RollbackGuard", "FinalizeExecution"})
 # What an environment needs before `senso trigger/status/logs/rollout` can work against it.
 REQUIRED_ENV_FIELDS = (
     "region",
@@ -219,6 +226,8 @@ def asl_checks(path: Path) -> tuple[list[CheckResult], dict[str, Any] | None]:
         ):
             catches.append(f"Task {name!r} has no Catch of States.ALL to {FAILURE_STATE}")
     count = len(definition["States"])
+    overrides, largest = overrides_problems(definition)
+    timeouts, worst = timeout_problems(definition)
     return [
         CheckResult("asl.parses", "asl", "pass", f"{path.name}: {count} states"),
         _result("asl.reachable", "asl", unreachable, "every state is reachable from StartAt"),
@@ -232,6 +241,20 @@ def asl_checks(path: Path) -> tuple[list[CheckResult], dict[str, Any] | None]:
             limits,
             "every Task has TimeoutSeconds, Heartbeat < Timeout, MaxAttempts <= 10, and "
             "does not retry " + " or ".join(NON_RETRYABLE),
+        ),
+        _result(
+            "asl.overrides",
+            "asl",
+            overrides,
+            f"every ECS task's overrides stay under {MAX_OVERRIDES_CHARS} characters "
+            f"(worst case {largest})",
+        ),
+        _result(
+            "asl.timeout",
+            "asl",
+            timeouts,
+            f"TimeoutSeconds {definition.get('TimeoutSeconds')} is longer than the worst case of "
+            f"its states' timeouts and retries ({worst or 0:.0f} s)",
         ),
     ], definition
 

@@ -95,9 +95,12 @@ class Interpreter:
         start_at: str | None = None,
         redrive_count: int = 0,
         role_arn: str | None = None,
+        execution_input: Any = None,
     ) -> ExecutionResult:
         """Run the machine on ``input``; ``start_at`` begins at that state (with ``input`` as its
-        input) to redrive a failed execution, recording ExecutionRedriven instead of Started."""
+        input) to redrive a failed execution, recording ExecutionRedriven instead of Started.
+        ``execution_input`` is what ``$$.Execution.Input`` shows: a redrive keeps the original
+        execution's input there (default: ``input``)."""
         if start_at is not None and start_at not in self.definition["States"]:
             raise ValueError(f"start_at {start_at!r} is not a top-level state of the machine")
         history = History(self._on_event, self._clock)
@@ -110,7 +113,7 @@ class Interpreter:
                 # In the service's order, which States.Format and JsonToString show.
                 "Execution": {
                     "Id": execution_arn,
-                    "Input": input,
+                    "Input": input if execution_input is None else execution_input,
                     "StartTime": timestamp_text(started),
                     "Name": execution_name,
                     "RoleArn": role_arn,

@@ -74,8 +74,10 @@ def _services(
             },
         },
     }
+    # Cells retried by the matrix step itself: quick backoffs, a budget that lets them finish.
+    cell_retry = {"max_attempts": 8, "initial_backoff_s": 0.01, "max_backoff_s": 0.05}
     settings = load_settings(
-        flags={"providers": providers, "evaluator": "deterministic"},
+        flags={"providers": providers, "evaluator": "deterministic", "cell_retry": cell_retry},
         environ={"SENSO_HOME": str(tmp_path)},
     )
     return build_services(settings.settings)
@@ -99,19 +101,15 @@ def test_429_and_5xx_on_30_percent_of_calls(
     check_invariants(db)
 
 
-def test_a_hanging_provider_fails_cells_not_the_org(
+def test_a_hanging_provider_costs_retries_not_cells(
     db: Database, org_id: UUID, tmp_path: Path
 ) -> None:
     with FaultyOpenAI(fault_rate=0.3, hang_s=2.0, seed=3) as server:
         services = _services(tmp_path, server, timeout_s=0.3, attempts=1)
         state = run_inline(db, {"org_id": str(org_id)}, services=services)
     assert server.faults > 0
-    assert state["matrix"]["failed"] > 0  # each hang is a timed-out cell, recorded with a reason
-    assert state["matrix"]["completed"] + state["matrix"]["failed"] == 12
+    # Each hang is a timed-out attempt; the step retries that cell alone until it answers.
+    assert state["matrix"]["completed"] == 12 and state["matrix"]["failed"] == 0
+    assert state["matrix"]["provider_calls"] == 12 + server.faults
     assert state["completion"]["status"] == "completed"
-    with db.connect() as conn:
-        reasons = conn.execute(
-            "SELECT failure_reason FROM question_runs WHERE status = 'failed'"
-        ).fetchall()
-    assert all(r["failure_reason"] for r in reasons)
     check_invariants(db)
