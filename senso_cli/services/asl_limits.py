@@ -7,8 +7,9 @@
   an error's cause) is a failure by itself.
 - The execution's TimeoutSeconds must be longer than the worst case of its states: along the
   longest path, each Task's TimeoutSeconds times its attempts plus the retry intervals (capped
-  by MaxDelaySeconds), and each Wait's Seconds. Otherwise the execution ends TIMED_OUT while a
-  retry would still have finished, and no Catch runs.
+  by MaxDelaySeconds), and each Wait's Seconds. Attempts that fail to launch (RunTask's own
+  errors, `ECS.*` / `AmazonECS.*`) cost their wait but no task time. Otherwise the execution
+  ends TIMED_OUT while a retry would still have finished, and no Catch runs.
 """
 
 from __future__ import annotations
@@ -121,8 +122,19 @@ def overrides_problems(definition: Mapping[str, Any]) -> tuple[list[str], int]:
     return problems, largest
 
 
+LAUNCH_ERROR_PREFIXES = ("ECS.", "AmazonECS.")
+"""Errors RunTask raises when the task cannot start: an attempt that ends with one costs no task
+time, only the retry's wait (the call fails at once; the timeout never runs)."""
+
+
+def _is_launch_retrier(errors: list[Any]) -> bool:
+    return bool(errors) and all(
+        isinstance(e, str) and e.startswith(LAUNCH_ERROR_PREFIXES) for e in errors
+    )
+
+
 def _retry_seconds(retriers: list[Any]) -> tuple[int, float]:
-    """(extra attempts, total wait between attempts) if every retrier is used up."""
+    """(extra attempts that may run to the timeout, total wait) if every retrier is used up."""
     attempts, waits = 0, 0.0
     for retrier in retriers:
         if not isinstance(retrier, Mapping):
@@ -131,7 +143,9 @@ def _retry_seconds(retriers: list[Any]) -> tuple[int, float]:
         interval = float(retrier.get("IntervalSeconds", 1))
         rate = float(retrier.get("BackoffRate", 2.0))
         cap = retrier.get("MaxDelaySeconds")
-        attempts += count
+        errors = retrier.get("ErrorEquals")
+        if not _is_launch_retrier(errors if isinstance(errors, list) else []):
+            attempts += count
         for k in range(count):
             delay = interval * rate**k
             waits += min(delay, float(cap)) if cap is not None else delay
