@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 def aws(app: AppState) -> AwsTarget | None:
     """The AWS environment chosen with --env / SENSO_ENV / the config, or None for local."""
+    if app.loaded.settings.environment() is None:
+        return None  # local: no need to load boto3
     from senso_cli.services.environments import aws_target
 
     return aws_target(app.loaded.settings)
@@ -89,7 +91,7 @@ def runs(app: AppState, isolation: Isolation = "inprocess") -> Runs:
     if target is None:
         from senso_cli.runs.local import LocalRuns
 
-        return LocalRuns(local_runtime(app, isolation))
+        return LocalRuns(app.db, lambda: local_runtime(app, isolation))
     from senso_cli.runs.sfn import SfnRuns
     from senso_cli.services.environments import reporting_database
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, SecretStr
 from rich.console import Console
 
 out = Console(highlight=False, soft_wrap=True)
@@ -20,6 +19,8 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
+    from pydantic import BaseModel, SecretStr  # loaded already wherever models are printed
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, (datetime, date)):

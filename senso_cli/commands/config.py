@@ -34,9 +34,9 @@ def show(
         )
         return
     table = Table(title=f"senso configuration (config file: {loaded.config_path})")
-    table.add_column("setting")
-    table.add_column("value")
-    table.add_column("source", style="dim")
+    table.add_column("setting", overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("source", style="dim", overflow="fold")
     for key, value, source in rows:
         table.add_row(key, value, source)
     out.print(table)

@@ -42,11 +42,11 @@ def _table(result: estimating.Estimate) -> None:
     )
     for section, title in estimating.SECTION_TITLES.items():
         table = Table(title=title, expand=False, title_justify="left")
-        table.add_column("item")
-        table.add_column("quantity", justify="right")
-        table.add_column("monthly", justify="right", no_wrap=True)
-        table.add_column("pricing key", no_wrap=True, min_width=33)
-        table.add_column("assumed")
+        table.add_column("item", overflow="fold")
+        table.add_column("quantity", justify="right", overflow="fold")
+        table.add_column("monthly", justify="right", overflow="fold")
+        table.add_column("pricing key", overflow="fold")
+        table.add_column("assumed", overflow="fold")
         for line in (line for line in result.lines if line.section == section):
             table.add_row(
                 line.item,

@@ -25,7 +25,7 @@ def list_(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) 
         return
     table = Table()
     for column in ("", "environment", "region", "state machine"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             "*" if row.active else "", row.name, row.region or "-", row.state_machine_arn or "-"
@@ -48,8 +48,8 @@ def show(
         print_json(data)
         return
     table = Table(title=f"environment {data['name']}")
-    table.add_column("setting")
-    table.add_column("value")
+    table.add_column("setting", overflow="fold")
+    table.add_column("value", overflow="fold")
     for key, value in _flat(data).items():
         table.add_row(key, "-" if value in (None, [], "") else str(value))
     out.print(table)

@@ -61,7 +61,7 @@ def list_(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) 
         "schedule",
         "balance",
     ):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for org in orgs:
         table.add_row(
             org.slug,

@@ -144,7 +144,7 @@ def status(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None)
         )
     history = Table(title="history")
     for column in ("when (UTC)", "by", "change", "kind", "reason"):
-        history.add_column(column)
+        history.add_column(column, overflow="fold")
     for change in current.history:
         history.add_row(
             f"{change.updated_at:%Y-%m-%d %H:%M}",
@@ -156,7 +156,7 @@ def status(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None)
     out.print(history if current.history else "history: no changes yet")
     split = Table(title=f"batches since {report.since:%Y-%m-%d}")
     for column in ("orchestrator", "batches", "orgs", "completed", "failed", "in progress"):
-        split.add_column(column)
+        split.add_column(column, overflow="fold")
     for row in report.split:
         split.add_row(
             row.orchestrator,

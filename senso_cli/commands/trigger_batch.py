@@ -132,7 +132,7 @@ def _render(report: service.BatchReport, day: date, json_output: bool) -> None:
         return
     table = Table(title=f"trigger-batch {day}")
     for column in ("org", "outcome", "execution", "reason"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     # Failures first: they are what the operator has to act on.
     order = {
         "failed": 0,

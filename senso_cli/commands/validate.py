@@ -97,7 +97,7 @@ def validate(
     else:
         table = Table(title="senso validate", expand=False)
         for column in ("check", "result", "reason"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for check in report.checks:
             reason = check.reason
             if len(check.details) > 1:

@@ -7,8 +7,6 @@ SIGKILL leaves an execution that `redrive` can continue from the state that did 
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from handlers.runtime import build_services
 from handlers.settings import Settings
 from senso_cli.local.definition import STATE_MACHINE_NAME, load_definition
 from senso_cli.local.invoker import EcsStepInvoker, Isolation
-from senso_cli.local.store import ExecutionStore
+from senso_cli.local.store import ExecutionStore, owner_alive
 from senso_cli.services.run_definition import one_line
 from senso_cli.sfn.errors import DefinitionError
 from senso_cli.sfn.interpreter import ExecutionResult, Interpreter
@@ -45,20 +43,6 @@ class Started:
     execution_arn: str
     name: str
     started: bool
-
-
-def owner_alive(record: dict[str, Any]) -> bool:
-    """Whether the process that runs a RUNNING execution still exists (on this host)."""
-    pid = record.get("owner_pid")
-    if pid is None or record.get("owner_host") != socket.gethostname():
-        return pid is not None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class LocalRuntime:

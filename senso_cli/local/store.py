@@ -20,6 +20,20 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def owner_alive(record: dict[str, Any]) -> bool:
+    """Whether the process that runs a RUNNING execution still exists (on this host)."""
+    pid = record.get("owner_pid")
+    if pid is None or record.get("owner_host") != socket.gethostname():
+        return pid is not None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ExecutionStore:
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from senso_cli.services.trigger import BatchSummary
+    from senso_cli.services.batches import BatchSummary
 
 from handlers.executions import RUNNING, STATUSES, TERMINAL
 from handlers.executions import TERMINAL_FAILURES as REDRIVABLE

@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from handlers.db.database import Database
 from handlers.errors import InvalidInputError, SensoError
 from handlers.repositories.orgs import OrgRepository
-from senso_cli.local.runtime import LocalRuntime, owner_alive
+from senso_cli.local.store import ExecutionStore, owner_alive
 from senso_cli.runs import (
     REDRIVABLE,
     RUNNING,
@@ -27,7 +28,10 @@ from senso_cli.runs import (
     Snapshot,
     Started,
 )
-from senso_cli.services import trigger as trigger_service
+from senso_cli.services.batches import batch_summary
+
+if TYPE_CHECKING:
+    from senso_cli.local.runtime import LocalRuntime
 
 
 def _run(record: dict[str, Any]) -> Run:
@@ -48,20 +52,34 @@ class LocalRuns:
 
     def __init__(
         self,
-        runtime: LocalRuntime,
+        db: Database,
+        make_runtime: Callable[[], LocalRuntime],
         *,
         environ: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.runtime = runtime
+        # Reading needs only the store; the runtime (interpreter, steps, providers) is built
+        # for start and redrive, so `senso status` stays light.
+        self.db = db
+        self.store = ExecutionStore(db)
+        self._make_runtime = make_runtime
+        self._runtime: LocalRuntime | None = None
         self._environ = dict(os.environ) if environ is None else environ
         self._sleep = sleep
         self._threads: dict[str, tuple[threading.Thread, list[BaseException]]] = {}
 
+    @property
+    def runtime(self) -> LocalRuntime:
+        if self._runtime is None:
+            self._runtime = self._make_runtime()
+        return self._runtime
+
     # -- start and follow -----------------------------------------------------------------
 
     def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started:
-        result = trigger_service.start_local(self.runtime, org_ref, day=day)
+        from senso_cli.services.trigger import spawn_worker, start_local
+
+        result = start_local(self.runtime, org_ref, day=day)
         arn = result.started.execution_arn
         started = Started(
             execution_arn=arn,
@@ -76,7 +94,7 @@ class LocalRuns:
         if result.already_running:
             return started
         if detach:
-            pid = trigger_service.spawn_worker(arn, self._environ)
+            pid = spawn_worker(arn, self._environ)
             return _replace(started, worker_pid=pid)
         self._run_in_thread(arn)
         return _replace(started, in_process=True)
@@ -102,7 +120,7 @@ class LocalRuns:
             current = self._snapshot(started.execution_arn, org_id, day)
             done = current.finished or (own is not None and not alive)
             if own is None and not current.finished:
-                record = self.runtime.store.get(started.execution_arn)
+                record = self.store.get(started.execution_arn)
                 done = not owner_alive(record)  # its process died: nothing more will happen
             if done:
                 if own is not None:
@@ -118,19 +136,17 @@ class LocalRuns:
     # -- read -----------------------------------------------------------------------------
 
     def _snapshot(self, arn: str, org_id: Any, day: date | None) -> Snapshot:
-        record = self.runtime.store.get(arn)
+        record = self.store.get(arn)
         batch = None
         if org_id is not None and day is not None:
             try:
-                batch = trigger_service.batch_summary(
-                    self.runtime.db, org_id, day, charged_since=record["start_date"]
-                )
+                batch = batch_summary(self.db, org_id, day, charged_since=record["start_date"])
             except SensoError:
                 batch = None
-        return Snapshot(_run(record), self.runtime.store.history(arn), batch)
+        return Snapshot(_run(record), self.store.history(arn), batch)
 
     def describe(self, ref: str) -> Snapshot:
-        record = self.runtime.store.get(ref)
+        record = self.store.get(ref)
         day_text = (record.get("input") or {}).get("batch_day")
         day = date.fromisoformat(day_text) if isinstance(day_text, str) else None
         return self._snapshot(record["execution_arn"], record.get("org_id"), day)
@@ -145,24 +161,23 @@ class LocalRuns:
     ) -> list[Run]:
         if status is not None and status not in STATUSES:
             raise InvalidInputError(f"--status {status!r} is not an execution status")
-        org_id = OrgRepository(self.runtime.db).get(org_ref).org_id if org_ref else None
-        records = self.runtime.store.recent(status=status, since=since, org_id=org_id, limit=limit)
+        org_id = OrgRepository(self.db).get(org_ref).org_id if org_ref else None
+        records = self.store.recent(status=status, since=since, org_id=org_id, limit=limit)
         return [_run(record) for record in records]
 
     # -- write ----------------------------------------------------------------------------
 
     def stop(self, ref: str, *, error: str | None = None, cause: str | None = None) -> Run:
-        record = self.runtime.store.get(ref)
+        record = self.store.get(ref)
         if record["status"] != RUNNING:
             return _run(record)
-        self.runtime.store.finish(record["execution_arn"], "ABORTED", None, error, cause)
-        return _run(self.runtime.store.get(record["execution_arn"]))
+        self.store.finish(record["execution_arn"], "ABORTED", None, error, cause)
+        return _run(self.store.get(record["execution_arn"]))
 
     def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
-        from senso_cli.local.runtime import owner_alive
         from senso_cli.services.redrive import redrive_action, redrive_local
 
-        record = self.runtime.store.get(ref)
+        record = self.store.get(ref)
         arn, name = record["execution_arn"], record["name"]
         if dry_run:
             crashed = record["status"] == RUNNING and not owner_alive(record)
@@ -189,7 +204,7 @@ class LocalRuns:
             raise InvalidInputError(
                 f"--status {status} cannot be redriven", hint="use FAILED, TIMED_OUT or ABORTED"
             )
-        records = self.runtime.store.recent(status=status, since=since, limit=1000)
+        records = self.store.recent(status=status, since=since, limit=1000)
         return [self.redrive(record["execution_arn"], dry_run=dry_run) for record in records[::-1]]
 
 

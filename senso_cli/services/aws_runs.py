@@ -32,9 +32,9 @@ from senso_cli.aws.stepfunctions import (
 )
 from senso_cli.aws.throttle import RateLimiter, call_with_backoff
 from senso_cli.runs import REDRIVABLE, STATUSES, TERMINAL
+from senso_cli.services.batches import BatchSummary, batch_summary
 from senso_cli.services.redrive import TRIGGERED_BY as REDRIVE_TRIGGER
 from senso_cli.services.redrive import org_and_day, redrive_action
-from senso_cli.services.trigger import BatchSummary, batch_summary
 
 _ATTEMPT_NAME = re.compile(r"^(?P<base>org-.+-\d{8})-a(?P<attempt>\d+)$")
 

@@ -66,7 +66,7 @@ class LocalRedrive:
 
 def redrive_local(runtime: LocalRuntime, arn: str) -> LocalRedrive:
     """Resume one local execution in this process, to its end (see `redrive_action`)."""
-    from senso_cli.local.runtime import owner_alive
+    from senso_cli.local.store import owner_alive
     from senso_cli.services.trigger import start_local
 
     record = runtime.store.get(arn)

@@ -17,7 +17,7 @@ from senso_cli.factory import routing_store
 from senso_cli.migration.router import Target
 from senso_cli.output import err, out, print_json
 from senso_cli.services import routing
-from senso_cli.services import trigger as trigger_service
+from senso_cli.services.batches import batch_summary
 from senso_cli.services.environments import reporting_database
 from senso_cli.services.inngest_side import InngestOutcome, run_on_inngest
 from senso_cli.services.routing import Decision
@@ -35,7 +35,7 @@ def render(
     exit_on_failure: bool = True,
     emit: bool = True,
 ) -> dict[str, Any]:
-    summary = trigger_service.batch_summary(
+    summary = batch_summary(
         db, org_id, day, orchestrator="inngest", charged_since=outcome.started_at
     )
     data = {

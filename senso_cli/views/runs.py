@@ -10,7 +10,7 @@ from rich.table import Table
 from senso_cli.output import err, out, print_json
 from senso_cli.runs import RedriveOutcome, Run, Snapshot, Started
 from senso_cli.services import status as status_service
-from senso_cli.services.trigger import BatchSummary
+from senso_cli.services.batches import BatchSummary
 
 
 def table(*columns: str, title: str | None = None) -> Table:

@@ -152,3 +152,21 @@ def test_help_shows_flags_as_flags_and_real_defaults(name: str) -> None:
     assert "(default: /" not in result.output  # a default whose placeholders were eaten
     if name not in NO_JSON and name not in ("run-definition", "evaluate", "deploy", "validate"):
         assert "--env" in result.output, f"`senso {name} --help` does not mention --env"
+
+
+@pytest.mark.parametrize("argv", [["cost-estimate"], ["config", "show"], ["env", "list"]])
+def test_tables_fold_at_60_columns_instead_of_cutting(argv: list[str], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "senso_cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, COLUMNS="60", SENSO_HOME=str(tmp_path / "home")),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout, result.stdout  # Rich's mark for a cut cell
