@@ -1,8 +1,9 @@
 """How fast executions may be started, and the token bucket that paces them.
 
 Every org-evaluation execution starts with a Fargate task, and each of its Task states starts
-another one. Fargate accepts about 20 RunTask calls a second per account and Region (a burst
-of 100; ECS developer guide, "Request throttling" and Service Quotas), while a dispatcher that
+another one. Fargate meters RunTask at 20 calls a second per account and Region, burst and
+sustained, and task launches with a bucket of 100 refilled at 20 a second (ECS developer guide,
+"AWS Fargate throttling quotas"), while a dispatcher that
 starts executions as fast as Step Functions allows would ask for far more. So starts are paced
 at one rate, `DEFAULT_STARTS_PER_SECOND`, chosen so that the RunTask calls of executions started
 at that pace stay under the Fargate rate: each execution makes about `RUN_TASKS_PER_EXECUTION`
@@ -14,9 +15,10 @@ SENSO_DISPATCH_STARTS_PER_SECOND (Terraform's `dispatch_starts_per_second`), and
 starts default to it. `RateLimiter` lives here, not in senso_cli, so both share it.
 
 The dispatcher state machine (asl/dispatcher-workflow.json) bounds executions in flight
-instead: its distributed Map starts `max_concurrency` children at once, each of which makes a
-RunTask call straight away, so that first wave must fit Fargate's burst
-(`check_max_concurrency`); after it, children start only as others finish.
+instead: its distributed Map starts `max_concurrency` children at once, each of which launches
+a task straight away, so that first wave must fit Fargate's launch bucket
+(`check_max_concurrency`); RunTask calls above 20 in that second are throttled and retried by
+every Task's ECS retrier, and after the first wave children start only as others finish.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-FARGATE_RUN_TASK_RATE = 20.0  # RunTask calls per second (Fargate launch type), sustained
-FARGATE_RUN_TASK_BURST = 100  # RunTask calls Fargate accepts at once before it throttles
+FARGATE_RUN_TASK_RATE = 20.0  # RunTask calls a second (Fargate), burst and sustained
+FARGATE_RUN_TASK_BURST = 100  # task launches Fargate accepts at once (its launch bucket)
 RUN_TASKS_PER_EXECUTION = 7  # one per Task state on a run's path, plus a retry's worth
 DEFAULT_STARTS_PER_SECOND = 2.0  # 2 x 7 = 14 RunTask/s: under 20 with room for retries
 STARTS_PER_SECOND_VAR = "SENSO_DISPATCH_STARTS_PER_SECOND"
