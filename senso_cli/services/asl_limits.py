@@ -4,7 +4,8 @@
   overrides are rendered with the worst case of each value the ASL passes (a 2,048-character
   task token, the longest execution ARN, the largest execution input senso accepts, the longest
   error name SendTaskFailure allows). A value whose size cannot be bounded (the whole state,
-  an error's cause) is a failure by itself.
+  an error's cause) is a failure by itself. A Task with HeartbeatSeconds must also tell its
+  container the same number in SENSO_HEARTBEAT_SECONDS (it beats every third of it).
 - The execution's TimeoutSeconds must be longer than the worst case of its states: along the
   longest path, each Task's TimeoutSeconds times its attempts plus the retry intervals (capped
   by MaxDelaySeconds), and each Wait's Seconds. Attempts that fail to launch (RunTask's own
@@ -21,6 +22,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
+from handlers.envvars import HEARTBEAT_SECONDS
 from handlers.steps.base import WorkflowInput
 
 MAX_OVERRIDES_CHARS = 8192  # ECS RunTask: "Container Overrides length must be at most 8192"
@@ -101,6 +103,27 @@ def _render(value: Any, problems: list[str], where: str) -> Any:
     return rendered
 
 
+def _heartbeat_problems(name: str, state: Mapping[str, Any], overrides: Any) -> list[str]:
+    """The container beats every third of SENSO_HEARTBEAT_SECONDS: it must be HeartbeatSeconds."""
+    heartbeat = state.get("HeartbeatSeconds")
+    if not isinstance(heartbeat, int | float):
+        return []
+    containers = overrides.get("ContainerOverrides", []) if isinstance(overrides, Mapping) else []
+    values = [
+        env.get("Value")
+        for container in containers
+        if isinstance(container, Mapping)
+        for env in container.get("Environment", [])
+        if isinstance(env, Mapping) and env.get("Name") == HEARTBEAT_SECONDS
+    ]
+    if values != [str(heartbeat)]:
+        return [
+            f"Task {name!r}: HeartbeatSeconds {heartbeat} but {HEARTBEAT_SECONDS} is "
+            f"{values[0] if values else 'not set'}: the container would beat at the wrong pace"
+        ]
+    return []
+
+
 def overrides_problems(definition: Mapping[str, Any]) -> tuple[list[str], int]:
     """Problems with the ECS Tasks' overrides, and the largest worst case in characters."""
     problems: list[str] = []
@@ -111,6 +134,7 @@ def overrides_problems(definition: Mapping[str, Any]) -> tuple[list[str], int]:
         overrides = (state.get("Parameters") or {}).get("Overrides")
         if overrides is None:
             continue
+        problems += _heartbeat_problems(name, state, overrides)
         rendered = _render(overrides, problems, f"Task {name!r}")
         size = len(json.dumps(rendered, separators=(",", ":")))
         largest = max(largest, size)

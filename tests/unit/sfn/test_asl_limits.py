@@ -90,3 +90,13 @@ def test_validate_reports_both_checks(tmp_path: Path) -> None:
     path.write_text(json.dumps(broken))
     results, _ = asl_checks(path)
     assert {r.name: r.status for r in results}["asl.timeout"] == "fail"
+
+
+def test_the_container_is_told_the_tasks_heartbeat_seconds() -> None:
+    definition = _definition()
+    definition["States"]["RunQuestionMatrixWithEvaluation"]["HeartbeatSeconds"] = 60
+    problems, _ = overrides_problems(definition)
+    assert problems == [
+        "Task 'RunQuestionMatrixWithEvaluation': HeartbeatSeconds 60 but SENSO_HEARTBEAT_SECONDS "
+        "is 120: the container would beat at the wrong pace"
+    ]
