@@ -223,3 +223,58 @@ def test_stopped_step_tasks_reach_the_task_stopped_state_machine(
     statements = json.loads(role_policy["values"]["policy"])["Statement"]
     (fail,) = [s for s in statements if s.get("Sid") == "FailTheWaitingStep"]
     assert fail["Resource"] == applied_stack.outputs["state_machine_arn"]
+
+
+def test_an_ended_execution_runs_finalize_execution(
+    applied_stack: AppliedStack, moto_server: MotoServer
+) -> None:
+    """TIMED_OUT / ABORTED / FAILED executions of this state machine start the step-handler
+    task with FinalizeExecution, given the execution's ARN and status (infra finalize.tf)."""
+    (rule,) = [
+        r
+        for r in applied_stack.resources("aws_cloudwatch_event_rule")
+        if r["address"] == "aws_cloudwatch_event_rule.execution_ended"
+    ]
+    pattern = json.loads(rule["values"]["event_pattern"])
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert pattern["detail"]["stateMachineArn"] == [applied_stack.outputs["state_machine_arn"]]
+    events = moto_server.client("events")
+    (target,) = events.list_targets_by_rule(Rule=rule["values"]["name"])["Targets"]
+    assert (
+        target["EcsParameters"]["TaskDefinitionArn"] == applied_stack.outputs["task_definition_arn"]
+    )
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {
+        "arn": "$.detail.executionArn",
+        "status": "$.detail.status",
+    }
+    # What EventBridge would send RunTask as `overrides` for one event.
+    rendered = (
+        transformer["InputTemplate"]
+        .replace("<arn>", json.dumps("arn:aws:states:x:1:execution:m:n"))
+        .replace("<status>", json.dumps("TIMED_OUT"))
+    )
+    (container,) = json.loads(rendered)["containerOverrides"]
+    assert container["command"] == ["FinalizeExecution"]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env == {
+        "SENSO_EXECUTION_ID": "arn:aws:states:x:1:execution:m:n",
+        "SENSO_EXECUTION_STATUS": "TIMED_OUT",
+    }
+
+
+def test_failed_batches_and_cells_have_metrics_and_alarms(applied_stack: AppliedStack) -> None:
+    filters = {
+        f["values"]["metric_transformation"][0]["name"]: f["values"]
+        for f in applied_stack.resources("aws_cloudwatch_log_metric_filter")
+    }
+    # The fields the step handlers log (handlers/contract.py metric_fields).
+    assert filters["FailedBatches"]["pattern"] == "{ $.batches_failed > 0 }"
+    assert filters["FailedCells"]["pattern"] == "{ $.failed_cells > 0 }"
+    alarms = {
+        a["values"]["metric_name"]: a["values"]
+        for a in applied_stack.resources("aws_cloudwatch_metric_alarm")
+    }
+    assert {"FailedBatches", "FailedCells", "ExecutionsFailed"} <= set(alarms)
+    assert alarms["FailedBatches"]["namespace"] == "Senso"
