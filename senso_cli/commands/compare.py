@@ -20,6 +20,7 @@ from senso_cli.errors import EXIT_FAILED
 from senso_cli.output import err, out
 from senso_cli.params import EnvOpt, JsonOpt, json_format, parse_tolerance
 from senso_cli.services.compare import compare as run_compare
+from senso_cli.services.compare.provenance import provenance
 from senso_cli.services.compare.report import Format, render
 
 
@@ -67,14 +68,15 @@ def compare(
     PASS, 1 FAIL or nothing to compare, 2 bad input.
     """
     fmt = cast(Format, json_format(json_output, output_format.value, ReportFormat.table.value))
+    db = state(ctx).db
     result = run_compare(
-        state(ctx).db,
+        db,
         parse_moment(since, "--since"),
         parse_moment(until, "--until") if until else None,
         org=org,
         tolerance=parse_tolerance(tolerance),
     )
-    text = render(result, fmt)
+    text = render(result, fmt, provenance(state(ctx).loaded.settings.env, db.url))
     if output is not None:
         output.write_text(text)
         err.print(f"wrote {output}")

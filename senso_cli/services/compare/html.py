@@ -13,6 +13,7 @@ from html import escape
 import numpy as np
 
 from senso_cli.services.compare.metrics import METRIC_BY_NAME, SIDE_LABELS, SIDES
+from senso_cli.services.compare.provenance import Provenance
 from senso_cli.services.compare.result import CompareResult
 from senso_cli.services.compare.tables import header, sections
 
@@ -107,7 +108,7 @@ def _legend() -> str:
     )
 
 
-def render_html(result: CompareResult) -> str:
+def render_html(result: CompareResult, made: Provenance | None = None) -> str:
     verdict = result.verdict
     mismatches = {
         summary.metric: summary.mismatches
@@ -116,6 +117,7 @@ def render_html(result: CompareResult) -> str:
     }
     body = [
         f"<h1>{escape(header(result))}</h1>",
+        f'<p class="meta">{escape(made.line())}</p>' if made else "",
         f'<p class="verdict {verdict.replace(" ", "")}">{escape(verdict)}</p>',
         f"<p>{escape(result.summary())}</p>",
         "<h2>Mismatches per metric</h2>",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from senso_cli.services.compare.html import render_html
 from senso_cli.services.compare.metrics import SIDES
+from senso_cli.services.compare.provenance import Provenance
 from senso_cli.services.compare.result import CompareResult
 from senso_cli.services.compare.tables import clean, header, markdown_table, sections, text_table
 
@@ -122,13 +123,18 @@ def render_csv(result: CompareResult) -> str:
     return buffer.getvalue()
 
 
-def render(result: CompareResult, fmt: Format) -> str:
+def render(result: CompareResult, fmt: Format, made: Provenance | None = None) -> str:
+    """The report in `fmt`; `made` (when, where, which senso) heads the HTML and JSON reports,
+    the ones that are written to files and passed around."""
     if fmt == "json":
-        return json.dumps(as_dict(result), indent=2, default=str) + "\n"
+        document = as_dict(result)
+        if made is not None:
+            document["generated"] = asdict(made)
+        return json.dumps(document, indent=2, default=str) + "\n"
     if fmt == "csv":
         return render_csv(result)
     if fmt == "markdown":
         return render_markdown(result)
     if fmt == "html":
-        return render_html(result)
+        return render_html(result, made)
     return render_table(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -189,8 +190,15 @@ def test_cli_writes_output_file(
     target = Path(str(tmp_path)) / "report.html"
     result = runner.invoke(cli, ["compare", "--format", "html", "--output", str(target)])
     assert result.exit_code == 0, result.output
-    assert "<svg" in target.read_text()
+    html = target.read_text()
+    assert "<svg" in html
     assert f"wrote {target}" in result.output and "PASS" in result.output
+    # When, where and by which senso: a report passed around must say where it came from.
+    assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by senso \S+", html)
+    assert "environment &#x27;local&#x27;, database " in html
+    document = json.loads(runner.invoke(cli, ["compare", "--format", "json"]).output)
+    assert document["generated"]["environment"] == "local"
+    assert document["generated"]["version"].startswith("senso ")
 
 
 def test_cohort_cost_is_per_org_and_day(db: Database) -> None:
