@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from handlers.billing.ledger import balance_of, payer_for_org
 from handlers.db.database import Database
-from handlers.errors import NotFoundError
+from handlers.errors import InvalidInputError, NotFoundError
 
 
 class Question(BaseModel):
@@ -82,13 +82,18 @@ class OrgRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def resolve_id(self, conn: psycopg.Connection[Any], ref: str) -> UUID:
-        """An org id from an id or a slug; NotFoundError otherwise."""
+    def resolve_id(
+        self, conn: psycopg.Connection[Any], ref: str, *, names: bool = False
+    ) -> UUID:
+        """An org id from an id or a slug; with `names` (read commands only) then from the full
+        name or a name prefix that fits one org, case-insensitive. NotFoundError otherwise."""
         as_id = _as_uuid(ref)
         row = conn.execute(
             "SELECT org_id FROM orgs WHERE (org_id = %s OR slug = %s) AND deleted_at IS NULL",
             (as_id, ref.strip().lower()),
         ).fetchone()
+        if row is None and names and ref.strip():
+            row = self._by_name(conn, ref.strip())
         if row is None:
             raise NotFoundError(
                 f"no org {ref!r}",
@@ -97,9 +102,27 @@ class OrgRepository:
         org_id: UUID = row["org_id"]
         return org_id
 
-    def get(self, ref: str) -> OrgDetails:
+    def _by_name(self, conn: psycopg.Connection[Any], name: str) -> dict[str, Any] | None:
+        pattern = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = conn.execute(
+            "SELECT org_id, slug, name, lower(name) = lower(%s) AS exact FROM orgs "
+            "WHERE deleted_at IS NULL AND lower(name) LIKE %s ORDER BY exact DESC, slug LIMIT 6",
+            (name, pattern + "%"),
+        ).fetchall()
+        if rows and (rows[0]["exact"] or len(rows) == 1):
+            found: dict[str, Any] = rows[0]
+            return found
+        if rows:
+            candidates = ", ".join(f"{r['slug']} ({r['name']})" for r in rows[:5])
+            raise InvalidInputError(
+                f"org {name!r} is ambiguous: {candidates}",
+                hint="give the slug, or more of the name",
+            )
+        return None
+
+    def get(self, ref: str, *, names: bool = False) -> OrgDetails:
         with self._db.connect() as conn:
-            return self.load(conn, self.resolve_id(conn, ref))
+            return self.load(conn, self.resolve_id(conn, ref, names=names))
 
     def load(self, conn: psycopg.Connection[Any], org_id: UUID) -> OrgDetails:
         org = conn.execute(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from handlers.errors import InvalidInputError
 from senso_cli import factory
 from senso_cli.context import state
 from senso_cli.params import EnvOpt, JsonOpt, OrgOpt, SinceOpt
@@ -14,7 +15,12 @@ from senso_cli.params import EnvOpt, JsonOpt, OrgOpt, SinceOpt
 def status(
     ctx: typer.Context,
     execution: Annotated[
-        str | None, typer.Argument(help="Execution name or ARN.", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Execution name or ARN; or an org (slug, full name or name prefix) to list "
+            "its runs.",
+            show_default=False,
+        ),
     ] = None,
     org: OrgOpt = None,
     status_filter: Annotated[
@@ -26,20 +32,31 @@ def status(
         ),
     ] = None,
     since: SinceOpt = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Also show start time, redrives and the ARN.")
+    ] = False,
     json_output: JsonOpt = False,
     env: EnvOpt = None,
 ) -> None:
     """Recent executions, or one execution's state timeline with durations, retries, errors."""
     from senso_cli.aws.timeparse import parse_since
+    from senso_cli.services.run_rows import is_execution_ref, org_id_for, run_rows
     from senso_cli.views import runs as view
 
     runs = factory.runs(state(ctx))
-    if execution:
+    if execution and is_execution_ref(execution):
         view.render_one(runs.describe(execution), json_output)
         return
+    if execution and org:
+        raise InvalidInputError(
+            f"give the org once: {execution!r} or --org {org!r}",
+            hint="`senso status ORG` and `senso status --org ORG` are the same",
+        )
+    db = state(ctx).existing_db()
+    org_ref = execution or org
     listed = runs.recent(
         status=status_filter.upper() if status_filter else None,
         since=parse_since(since) if since else None,
-        org_ref=org,
+        org_ref=org_id_for(db, org_ref) if org_ref else None,
     )
-    view.render_list(listed, json_output)
+    view.render_rows(run_rows(listed, db), json_output, wide=wide)

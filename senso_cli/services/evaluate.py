@@ -53,7 +53,7 @@ def org_profile(db: Database | None, ref: str, websites: list[str]) -> OrgProfil
     to look for. `db` None: no database to ask (no home yet), so `ref` is a name."""
     if db is not None:
         try:
-            known = OrgRepository(db).get(ref)
+            known = OrgRepository(db).get(ref, names=True)
         except NotFoundError:
             pass
         else:

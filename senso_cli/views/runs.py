@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from senso_cli.output import err, out, print_json
-from senso_cli.runs import RedriveOutcome, Run, Snapshot, Started
+from senso_cli.runs import RedriveOutcome, Snapshot, Started
 from senso_cli.services import status as status_service
 from senso_cli.services.batches import BatchSummary
+from senso_cli.services.run_rows import RunRow
 
 
 def table(*columns: str, title: str | None = None) -> Table:
@@ -140,38 +142,47 @@ def render_one(snapshot: Snapshot, json_output: bool) -> None:
     out.print(timeline_table(snapshot.history, snapshot.progress))
 
 
-def render_list(runs: list[Run], json_output: bool) -> None:
+_UNLIMITED = 10_000
+
+
+def render_rows(rows: list[RunRow], json_output: bool, *, wide: bool = False) -> None:
+    """The run list with what tells runs apart: org, day, attempt, side, status, cells and
+    duration. Cells fold, never cut; `wide` adds the start time, redrives and the ARN."""
     if json_output:
-        print_json(
-            [
-                {
-                    "name": r.name,
-                    "execution_arn": r.execution_arn,
-                    "status": r.status,
-                    "start_date": r.start_date,
-                    "stop_date": r.stop_date,
-                    "redrive_count": r.redrive_count,
-                    "error": r.error,
-                }
-                for r in runs
-            ]
-        )
+        print_json([row.as_dict() for row in rows])
         return
-    if not runs:
+    if not rows:
         out.print("no executions")
         return
-    result = table("execution", "status", "started", "duration", "redrives", "error")
-    for r in runs:
-        duration = (r.stop_date - r.start_date).total_seconds() if r.stop_date else None
-        result.add_row(
-            r.name,
-            r.status,
-            r.start_date.strftime("%Y-%m-%d %H:%M:%S"),
-            f"{duration:.1f}s" if duration is not None else "...",
-            str(r.redrive_count),
-            r.error or "",
-        )
-    out.print(result)
+    columns = ["execution", "org", "day", "attempt", "side", "status", "cells", "duration"]
+    columns += ["started", "redrives", "execution arn"] if wide else []
+    result = table(*columns, "error")
+    for row in rows:
+        cells = "-"
+        if row.cells_total is not None:
+            cells = f"{row.cells_completed}/{row.cells_total}"
+            cells += f" ({row.cells_failed} failed)" if row.cells_failed else ""
+        duration = f"{row.duration_s:.1f}s" if row.duration_s is not None else "..."
+        values = [
+            row.run.name,
+            row.org or (row.org_id or "-"),
+            str(row.day or "-"),
+            str(row.attempt or "-"),
+            row.side,
+            row.run.status,
+            cells,
+            duration,
+        ]
+        if wide:
+            values += [
+                row.run.start_date.strftime("%Y-%m-%d %H:%M:%S"),
+                str(row.run.redrive_count),
+                row.run.execution_arn,
+            ]
+        result.add_row(*values, row.run.error or "")
+    # --wide: one line per run at the table's natural width, whatever the terminal's.
+    wide_out = Console(width=_UNLIMITED, highlight=False) if wide else out
+    wide_out.print(result)
 
 
 # -- redrive -----------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""What `senso status` shows per execution: org, day, attempt, side, status, cells, duration.
+
+Execution names are deterministic (`org-<org id>-<YYYYMMDD>-a<attempt>`, handlers.executions),
+so the org, day and attempt come from the name; the org's slug and the batch's cells come from
+the database when there is one to read. Runs that share a name prefix are told apart by these
+columns, not by a truncated name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from handlers.db.database import Database
+from handlers.repositories.orgs import OrgRepository
+from senso_cli.runs import Run
+
+_NAME = re.compile(
+    r"^org-(?P<org>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"-(?P<day>\d{8})-a(?P<attempt>\d+)$"
+)
+# Executions are the Step Functions side; the Inngest side runs no execution to list.
+SIDE = "step_functions"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run: Run
+    org_id: str | None
+    org: str | None
+    day: date | None
+    attempt: int | None
+    side: str
+    cells_total: int | None
+    cells_completed: int | None
+    cells_failed: int | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.run.stop_date is None:
+            return None
+        return (self.run.stop_date - self.run.start_date).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.run.name,
+            "execution_arn": self.run.execution_arn,
+            "org_id": self.org_id,
+            "org": self.org,
+            "day": self.day,
+            "attempt": self.attempt,
+            "side": self.side,
+            "status": self.run.status,
+            "cells": self.cells_total,
+            "cells_completed": self.cells_completed,
+            "cells_failed": self.cells_failed,
+            "start_date": self.run.start_date,
+            "stop_date": self.run.stop_date,
+            "duration_s": self.duration_s,
+            "redrive_count": self.run.redrive_count,
+            "error": self.run.error,
+        }
+
+
+def parse_name(name: str) -> tuple[str, date, int] | None:
+    """(org id, batch day, attempt) from a senso execution name; None for any other name."""
+    match = _NAME.match(name)
+    if match is None:
+        return None
+    day = datetime.strptime(match["day"], "%Y%m%d").date()
+    return match["org"], day, int(match["attempt"])
+
+
+def is_execution_ref(ref: str) -> bool:
+    """An execution ARN or a senso execution name, not an org."""
+    return ref.startswith("arn:") or parse_name(ref) is not None
+
+
+def org_id_for(db: Database | None, ref: str) -> str:
+    """An org from its slug, id, full name or a unique name prefix; without a database the
+    reference goes on unchanged (an id still works against Step Functions)."""
+    if db is None:
+        return ref
+    with db.connect() as conn:
+        return str(OrgRepository(db).resolve_id(conn, ref, names=True))
+
+
+def run_rows(runs: list[Run], db: Database | None) -> list[RunRow]:
+    parsed = {run.name: parse_name(run.name) for run in runs}
+    keys = {(p[0], p[1]) for p in parsed.values() if p is not None}
+    slugs: dict[str, str] = {}
+    cells: dict[tuple[str, date], tuple[int, int, int]] = {}
+    if db is not None and keys:
+        org_ids = sorted({org_id for org_id, _ in keys})
+        with db.connect() as conn:
+            for row in conn.execute(
+                "SELECT org_id::text AS org_id, slug FROM orgs WHERE org_id::text = ANY(%s)",
+                (org_ids,),
+            ).fetchall():
+                slugs[row["org_id"]] = row["slug"]
+            for row in conn.execute(
+                "SELECT b.org_id::text AS org_id, b.batch_day, p.total_cells, p.completed_cells,"
+                " p.failed_cells FROM question_run_batches b"
+                " JOIN batch_progress p ON p.batch_id = b.batch_id"
+                " WHERE b.orchestrator = %s AND b.org_id::text = ANY(%s)",
+                (SIDE, org_ids),
+            ).fetchall():
+                cells[(row["org_id"], row["batch_day"])] = (
+                    int(row["total_cells"]),
+                    int(row["completed_cells"]),
+                    int(row["failed_cells"]),
+                )
+    rows = []
+    for run in runs:
+        found = parsed[run.name]
+        org_id, day, attempt = found if found else (None, None, None)
+        counts = cells.get((org_id, day)) if org_id and day else None
+        rows.append(
+            RunRow(
+                run,
+                org_id,
+                slugs.get(org_id) if org_id else None,
+                day,
+                attempt,
+                SIDE,
+                *(counts or (None, None, None)),
+            )
+        )
+    return rows
