@@ -7,13 +7,15 @@ when an operator types the command or a shell completes one). Runs alternate bet
 commands so a drift in the machine's speed touches all of them. The commands that need the
 database (`status`, `orgs list`) run against the home given by SENSO_HOME (or senso's default),
 whose embedded server is started once before timing; a run therefore measures senso, not
-`initdb`. Prints min / median / max wall seconds and the median's ratio to `python -c pass`.
+`initdb`. Prints min / median / max wall seconds, the median's ratio to `python -c pass`, and
+the median CPU seconds (user + sys), which a loaded machine inflates less than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,10 +32,15 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> float:
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + sys, from the OS's accounting) of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -45,17 +52,23 @@ def main() -> None:
     # Warm-up: start the embedded server and fill the OS page cache once.
     for argv in COMMANDS.values():
         run_once(argv, env)
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    walls: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    cpus: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(args.runs):
         for name, argv in COMMANDS.items():
-            times[name].append(run_once(argv, env))
-    base = statistics.median(times["python -c pass"])
-    print(f"{'command':<22} {'runs':>4} {'min':>8} {'median':>8} {'max':>8} {'x pass':>7}")
-    for name, values in times.items():
+            wall, cpu = run_once(argv, env)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
+    base = statistics.median(walls["python -c pass"])
+    print(
+        f"{'command':<22} {'runs':>4} {'wall min':>9} {'median':>8} {'max':>8} "
+        f"{'x pass':>7} {'cpu median':>11}"
+    )
+    for name, values in walls.items():
         median = statistics.median(values)
         print(
-            f"{name:<22} {len(values):>4} {min(values):>7.3f}s {median:>7.3f}s "
-            f"{max(values):>7.3f}s {median / base:>7.1f}"
+            f"{name:<22} {len(values):>4} {min(values):>8.3f}s {median:>7.3f}s "
+            f"{max(values):>7.3f}s {median / base:>7.1f} {statistics.median(cpus[name]):>10.3f}s"
         )
 
 
