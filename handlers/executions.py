@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
@@ -136,6 +137,39 @@ def start_org_execution(
         if status == "SUCCEEDED" and not restart_succeeded:
             return StartOutcome("already_succeeded", arn, name, attempt, previous)
         previous = status
+    raise InvalidInputError(
+        f"org {org_id} already has {max_attempts} executions for {day}",
+        hint="look at them with `senso status --org` before starting another",
+    )
+
+
+@dataclass(frozen=True)
+class PlannedStart:
+    """What `start_org_execution` would do for an org, found without starting anything."""
+
+    outcome: Literal["start", "already_running", "already_succeeded"]
+    name: str
+    attempt: int
+
+
+def plan_org_execution(
+    status_of: Callable[[str], str | None],
+    org_id: str,
+    day: date,
+    *,
+    max_attempts: int = MAX_ATTEMPTS_PER_DAY,
+) -> PlannedStart:
+    """The name the org's execution for `day` should start under (same attempt policy as
+    `start_org_execution`); `status_of(name)` is the status of that name, None if unused."""
+    for attempt in range(1, max_attempts + 1):
+        name = execution_name(org_id, day, attempt)
+        status = status_of(name)
+        if status is None:
+            return PlannedStart("start", name, attempt)
+        if status == "RUNNING":
+            return PlannedStart("already_running", name, attempt)
+        if status == "SUCCEEDED":
+            return PlannedStart("already_succeeded", name, attempt)
     raise InvalidInputError(
         f"org {org_id} already has {max_attempts} executions for {day}",
         hint="look at them with `senso status --org` before starting another",

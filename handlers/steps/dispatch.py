@@ -15,6 +15,7 @@ Tests and the CLI inject `DispatchServices` through the step context instead.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -22,13 +23,20 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
 from handlers import envvars
 from handlers.errors import InvalidInputError, SensoError, TransientError
-from handlers.executions import ExecutionApi, StartOutcome, start_org_execution
+from handlers.executions import (
+    DISPATCHER_MAX_ORGS,
+    ExecutionApi,
+    StartOutcome,
+    dispatcher_input,
+    plan_org_execution,
+    start_org_execution,
+)
 from handlers.logs import get_logger
 from handlers.pacing import DEFAULT_STARTS_PER_SECOND, RateLimiter, starts_per_second
 from handlers.repositories.orgs import OrgRepository
@@ -39,6 +47,9 @@ from handlers.steps.base import Step, StepContext, StepModel, register
 # the other names; they live here until that module's owner moves them.
 STATE_MACHINE_ARN_VAR = "SENSO_STATE_MACHINE_ARN"
 ROLLOUT_PARAMETER_VAR = "SENSO_ROLLOUT_PARAMETER"
+DISPATCHER_ARN_VAR = "SENSO_DISPATCHER_ARN"
+DISPATCH_MAX_CONCURRENCY_VAR = "SENSO_DISPATCH_MAX_CONCURRENCY"
+DEFAULT_MAX_CONCURRENCY = 50
 TRIGGERED_BY = "automatic_scheduler"
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 
@@ -68,14 +79,35 @@ class DispatchResult(BaseModel):
     selected: int
     counts: dict[str, int]
     orgs: list[DispatchedOrg]
+    dispatcher_executions: list[str] = []
+
+
+class Dispatcher(Protocol):
+    """The dispatcher state machine, and a look at the org executions it would start."""
+
+    def find(self, name: str) -> str | None:
+        """Status of the org execution `name`, None when no execution has that name."""
+        ...
+
+    def org_execution_arn(self, name: str) -> str: ...
+
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
+        """Start a dispatcher execution (an existing `name` is fine); returns its ARN."""
+        ...
 
 
 @dataclass
 class DispatchServices:
-    """What Dispatch needs besides the database; the container builds it from its environment."""
+    """What Dispatch needs besides the database; the container builds it from its environment.
+
+    With a `dispatcher`, the orgs to start go to one dispatcher execution, which starts them
+    at most `max_concurrency` at a time; without one, each org is started here at once.
+    """
 
     executions: ExecutionApi
     router: Router = all_to_step_functions
+    dispatcher: Dispatcher | None = None
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
 
 def dispatch_orgs(
@@ -119,6 +151,72 @@ def dispatch_orgs(
     return results
 
 
+def dispatch_through_dispatcher(
+    org_ids: list[str],
+    day: date,
+    services: DispatchServices,
+    dispatcher: Dispatcher,
+    *,
+    on_error: Callable[[str, SensoError | Exception], None] | None = None,
+) -> tuple[list[DispatchedOrg], list[str]]:
+    """Plan each org's execution name and hand the ones to start to the dispatcher.
+
+    Returns the orgs (outcome "started" means handed to a dispatcher execution, which starts
+    it when a slot frees) and the dispatcher executions started. More orgs than one input can
+    carry go to several dispatcher executions that share the concurrency between them.
+    """
+    results: list[DispatchedOrg] = []
+    to_start: list[tuple[str, str]] = []
+    for org_id in org_ids:
+        target = services.router(org_id)
+        if target != "sfn":
+            results.append(DispatchedOrg(org_id=org_id, target=target, outcome="routed_to_inngest"))
+            continue
+        try:
+            plan = plan_org_execution(dispatcher.find, org_id, day)
+        except Exception as exc:  # noqa: BLE001 - one org must not stop the day's dispatch
+            if on_error is not None:
+                on_error(org_id, exc)
+            reason = exc.message if isinstance(exc, SensoError) else f"{type(exc).__name__}: {exc}"
+            results.append(
+                DispatchedOrg(org_id=org_id, target=target, outcome="failed", reason=reason)
+            )
+            continue
+        outcome: OrgOutcome = "started" if plan.outcome == "start" else plan.outcome
+        if plan.outcome == "start":
+            to_start.append((org_id, plan.name))
+        results.append(
+            DispatchedOrg(
+                org_id=org_id,
+                target=target,
+                outcome=outcome,
+                execution_arn=dispatcher.org_execution_arn(plan.name),
+            )
+        )
+    chunks = [
+        to_start[i : i + DISPATCHER_MAX_ORGS] for i in range(0, len(to_start), DISPATCHER_MAX_ORGS)
+    ]
+    share = max(1, services.max_concurrency // max(1, len(chunks)))
+    started: list[str] = []
+    for chunk in chunks:
+        # Named by its content: a scheduler retry of the same plan finds it running.
+        digest = hashlib.sha256("\n".join(name for _, name in chunk).encode()).hexdigest()[:16]
+        name = f"dispatch-{day:%Y%m%d}-{digest}"
+        document = dispatcher_input(chunk, day, triggered_by=TRIGGERED_BY, max_concurrency=share)
+        try:
+            started.append(dispatcher.start_dispatch(name, document))
+        except Exception as exc:  # noqa: BLE001 - reported per org, like a failed start
+            failed = {org_id for org_id, _ in chunk}
+            for index, org in enumerate(results):
+                if org.org_id in failed:
+                    if on_error is not None:
+                        on_error(org.org_id, exc)
+                    results[index] = org.model_copy(
+                        update={"outcome": "failed", "reason": f"dispatcher: {exc}"}
+                    )
+    return results, started
+
+
 def dispatch(ctx: StepContext, data: DispatchInput) -> DispatchResult:
     day = data.day or ctx.today()
     services = ctx.services if isinstance(ctx.services, DispatchServices) else None
@@ -130,12 +228,23 @@ def dispatch(ctx: StepContext, data: DispatchInput) -> DispatchResult:
     def on_error(org_id: str, exc: Exception) -> None:
         log.error("could not start the org's execution", org_id=org_id, error=str(exc))
 
-    orgs = dispatch_orgs(org_ids, day, services, dry_run=data.dry_run, on_error=on_error)
+    dispatched: list[str] = []
+    if services.dispatcher is not None and not data.dry_run:
+        orgs, dispatched = dispatch_through_dispatcher(
+            org_ids, day, services, services.dispatcher, on_error=on_error
+        )
+    else:
+        orgs = dispatch_orgs(org_ids, day, services, dry_run=data.dry_run, on_error=on_error)
     counts: dict[str, int] = {}
     for org in orgs:
         counts[org.outcome] = counts.get(org.outcome, 0) + 1
     result = DispatchResult(
-        day=day, day_of_week=day.weekday(), selected=len(org_ids), counts=counts, orgs=orgs
+        day=day,
+        day_of_week=day.weekday(),
+        selected=len(org_ids),
+        counts=counts,
+        orgs=orgs,
+        dispatcher_executions=dispatched,
     )
     log.info("dispatch finished", day=day.isoformat(), selected=len(org_ids), **counts)
     if counts.get("failed"):
@@ -204,6 +313,44 @@ class Boto3Executions:
         return str(response["status"])
 
 
+class Boto3Dispatcher(Boto3Executions):
+    """`Dispatcher` over boto3: looks at the org machine's executions, starts the dispatcher."""
+
+    def __init__(
+        self, client: Any, state_machine_arn: str, dispatcher_arn: str, **options: Any
+    ) -> None:
+        super().__init__(client, state_machine_arn, **options)
+        self._dispatcher_arn = dispatcher_arn
+
+    def org_execution_arn(self, name: str) -> str:
+        return execution_arn_for(self._arn, name)
+
+    def find(self, name: str) -> str | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.status(self.org_execution_arn(name))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None
+            raise
+
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self._call(
+                lambda: self._client.start_execution(
+                    stateMachineArn=self._dispatcher_arn, name=name, input=json.dumps(input)
+                )
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+            return execution_arn_for(self._dispatcher_arn, name)
+        return str(response["executionArn"])
+
+
 def execution_arn_for(state_machine_arn: str, name: str) -> str:
     head, sep, machine = state_machine_arn.partition(":stateMachine:")
     if not sep:
@@ -237,6 +384,20 @@ def services_from_environment(environ: Mapping[str, str]) -> DispatchServices:
     except ValueError as exc:
         hint = "see dispatch_starts_per_second in Terraform"
         raise InvalidInputError(str(exc), hint=hint) from exc
+    dispatcher_arn = environ.get(DISPATCHER_ARN_VAR)
+    if dispatcher_arn:
+        limit = environ.get(DISPATCH_MAX_CONCURRENCY_VAR) or str(DEFAULT_MAX_CONCURRENCY)
+        if not limit.isdigit() or int(limit) < 1:
+            raise InvalidInputError(f"{DISPATCH_MAX_CONCURRENCY_VAR} must be a whole number >= 1")
+        dispatcher = Boto3Dispatcher(
+            sfn, state_machine_arn, dispatcher_arn, limiter=RateLimiter(rate)
+        )
+        return DispatchServices(
+            executions=dispatcher,
+            router=router,
+            dispatcher=dispatcher,
+            max_concurrency=int(limit),
+        )
     executions = Boto3Executions(sfn, state_machine_arn, limiter=RateLimiter(rate))
     return DispatchServices(executions=executions, router=router)
 

@@ -37,6 +37,8 @@ locals {
       { name = "SENSO_STATE_MACHINE_ARN", value = local.state_machine_arn },
       # Dispatch paces its starts under Fargate's RunTask rate (handlers/pacing.py).
       { name = "SENSO_DISPATCH_STARTS_PER_SECOND", value = tostring(var.dispatch_starts_per_second) },
+      { name = "SENSO_DISPATCHER_ARN", value = local.dispatcher_arn },
+      { name = "SENSO_DISPATCH_MAX_CONCURRENCY", value = tostring(var.dispatch_max_concurrency) },
       # Model routes, dataset ids, base URLs and rate limits (no secrets: keys come below).
       { name = "SENSO_PROVIDERS_JSON", value = var.providers_config_json },
     ]

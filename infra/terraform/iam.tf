@@ -255,9 +255,17 @@ data "aws_iam_policy_document" "task" {
   }
 
   statement {
-    sid       = "DispatcherStartsExecutions"
-    actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.org_evaluation.arn]
+    sid     = "DispatcherStartsExecutions"
+    actions = ["states:StartExecution"]
+    # The org state machine (Dispatch without a dispatcher) and the dispatcher itself.
+    resources = [aws_sfn_state_machine.org_evaluation.arn, local.dispatcher_arn]
+  }
+
+  statement {
+    # Dispatch plans each org's execution name (the attempt) by looking at today's ones.
+    sid       = "DispatcherLooksAtOrgExecutions"
+    actions   = ["states:DescribeExecution"]
+    resources = [local.org_executions_arn]
   }
 
   statement {

@@ -59,3 +59,8 @@ output "subnet_ids" {
 output "security_group_id" {
   value = aws_security_group.handlers.id
 }
+
+output "dispatcher_state_machine_arn" {
+  description = "The dispatcher: starts the day's org executions at most dispatch_max_concurrency at once."
+  value       = aws_sfn_state_machine.dispatcher.arn
+}

@@ -210,6 +210,17 @@ variable "dispatcher_schedule_expression" {
   default     = "cron(0 2 * * ? *)"
 }
 
+variable "dispatch_max_concurrency" {
+  description = "Most org-evaluation executions the dispatcher runs at once (its Map's MaxConcurrency), for the daily dispatch and trigger-batch. The step handlers read it as SENSO_DISPATCH_MAX_CONCURRENCY."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.dispatch_max_concurrency >= 1 && var.dispatch_max_concurrency <= 10000 && floor(var.dispatch_max_concurrency) == var.dispatch_max_concurrency
+    error_message = "dispatch_max_concurrency must be a whole number from 1 to 10000 (a distributed Map's limit)."
+  }
+}
+
 variable "dispatcher_schedule_enabled" {
   description = "Enable the daily dispatcher. Off until the rollout starts: while Inngest still triggers every org, two triggers would double-run orgs."
   type        = bool

@@ -30,12 +30,19 @@ def dispatcher_runtime(
     *,
     definition: dict[str, Any] | None = None,
     time_scale: float | None = None,
+    org_state_machine_arn: str | None = None,
 ) -> LocalRuntime:
-    """A runtime for the dispatcher whose startExecution Tasks run on `org_runtime`."""
+    """A runtime for the dispatcher whose startExecution Tasks run on `org_runtime`.
+
+    `org_state_machine_arn` is the org machine's ARN in a deployed definition (Terraform fills
+    the placeholder), so that a definition read back from AWS runs here unchanged.
+    """
+    accepted = {ORG_MACHINE_PLACEHOLDER, org_runtime.state_machine_arn}
+    if org_state_machine_arn:
+        accepted.add(org_state_machine_arn)
 
     def runtime_for(arn: str) -> LocalRuntime:
-        # Terraform fills the placeholder with the org machine's ARN; locally it may stay.
-        if arn not in (ORG_MACHINE_PLACEHOLDER, org_runtime.state_machine_arn):
+        if arn not in accepted:
             raise InvalidInputError(f"the local dispatcher cannot start executions of {arn}")
         return org_runtime
 

@@ -8,12 +8,20 @@ teardown destroys it and checks that nothing is left.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handlers.db.database import Database
+from handlers.executions import dispatcher_input, execution_name
+from handlers.settings import load_settings
+from senso_cli.local.dispatcher import dispatcher_runtime
+from tests.functional.local.counting import CountingRuntime
 from tests.infra.harness import (
     REGION,
     MotoServer,
@@ -72,7 +80,7 @@ def test_outputs_describe_the_stack(applied_stack: AppliedStack, moto_server: Mo
         "region", "state_machine_arn", "cluster_arn", "task_definition_arn", "handler_log_group",
         "state_machine_log_group", "ecr_repository_url", "secret_arn", "rollout_parameter_name",
         "dispatcher_schedule_name", "rollback_schedule_name", "sns_topic_arn", "subnet_ids",
-        "security_group_id", "container_name",
+        "security_group_id", "container_name", "dispatcher_state_machine_arn",
     }  # fmt: skip
     assert outputs["region"] == REGION
     assert outputs["subnet_ids"] == applied_stack.subnet_ids

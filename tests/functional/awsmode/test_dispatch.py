@@ -16,9 +16,15 @@ from handlers.db.database import Database
 from handlers.errors import TransientError
 from handlers.routing import PercentRouter, bucket, target_for
 from handlers.steps.base import StepContext
-from handlers.steps.dispatch import Boto3Executions, DispatchInput, DispatchServices, dispatch
+from handlers.steps.dispatch import (
+    Boto3Dispatcher,
+    Boto3Executions,
+    DispatchInput,
+    DispatchServices,
+    dispatch,
+)
 from senso_cli.migration.router import bucket as cli_bucket
-from tests.functional.awsmode.conftest import REGION, seed
+from tests.functional.awsmode.conftest import PASS_DEFINITION, REGION, ROLE_ARN, seed
 
 MONDAY = "2025-03-03"
 
@@ -151,3 +157,39 @@ def test_container_entry_point_reads_its_environment(
     output = json.loads(proc.stdout)
     assert output["counts"] == {"started": 1}
     assert names(sfn, machine) == [f"org-{acme}-20250303-a1"]
+
+
+def test_with_a_dispatcher_the_orgs_go_to_one_dispatcher_execution(
+    db: Database, sfn_client: Any, state_machine_arn: str
+) -> None:
+    acme = seed(db, "acme", ["monday"])
+    bank = seed(db, "bank", ["monday"])
+    dispatcher_arn = sfn_client.create_state_machine(
+        name="senso-test-dispatcher", definition=PASS_DEFINITION, roleArn=ROLE_ARN
+    )["stateMachineArn"]
+    # acme was already started today (by hand): it is not handed to the dispatcher again.
+    sfn_client.start_execution(
+        stateMachineArn=state_machine_arn, name=f"org-{acme}-20250303-a1", input="{}"
+    )
+    dispatcher = Boto3Dispatcher(
+        sfn_client, state_machine_arn, dispatcher_arn, sleep=lambda _: None
+    )
+    deps = DispatchServices(dispatcher, dispatcher=dispatcher, max_concurrency=7)
+
+    result = run_step("Dispatch", {"day": MONDAY}, db=db, services=deps)
+
+    assert result["counts"] == {"already_running": 1, "started": 1}
+    (dispatch_arn,) = result["dispatcher_executions"]
+    document = json.loads(sfn_client.describe_execution(executionArn=dispatch_arn)["input"])
+    assert document == {
+        "day": MONDAY,
+        "triggered_by": "automatic_scheduler",
+        "max_concurrency": 7,
+        "orgs": [{"org_id": str(bank), "name": f"org-{bank}-20250303-a1"}],
+    }
+    # Dispatch itself started no org execution: the dispatcher does, at its own pace.
+    assert names(sfn_client, state_machine_arn) == [f"org-{acme}-20250303-a1"]
+
+    again = run_step("Dispatch", {"day": MONDAY}, db=db, services=deps)
+    assert again["dispatcher_executions"] == [dispatch_arn]  # same plan, same execution
+    assert len(names(sfn_client, dispatcher_arn)) == 1
