@@ -8,13 +8,18 @@ budget through senso's own tables (migration 0010), which every task already rea
     senso.provider_budgets   one row per account: the row lock serialises grants; Retry-After
                              pauses (`paused_until`) and the learned skew live here
     senso.provider_grants    the sliding window: one row per granted call (time, org, tokens)
-    senso.provider_waiters   who is waiting, so the next free slot goes to the fairest caller
+    senso.provider_waiters   who is waiting, with its queue tag
+    senso.provider_org_tags  each org's last tag (start-time fair queueing, migration 0011)
 
 A call is granted when the window has room for it *and* for every waiter ahead of it. Waiters
-are ordered by how many calls their org got in the current window, then by arrival: an org
-with 50 threads and an org with one alternate, instead of the busy org taking 50 slots first.
-A call that is not yet granted is never failed: it waits (re-announcing itself at most every
-`max_poll_s`) until its turn, so no cell fails because another execution spent the budget.
+are served in tag order: a call's tag, given once on arrival, is one past the later of the
+account's virtual time (the tag last granted) and its org's previous tag. Every org with work
+therefore advances one call per round: an org with 50 threads and an org with one alternate,
+instead of the busy org taking 50 slots first; and since tags never change, a waiter can sleep
+until the slot that is its own. A call that is not yet granted is never failed: it waits
+(re-announcing itself at most every `max_poll_s`) until its turn, so no cell fails because
+another execution spent the budget. A call the server refuses anyway (429) pauses every caller of
+the account for its Retry-After.
 
 Times are the database's clock (`clock_timestamp()`), the one every container agrees on.
 Waiting is a local sleep sized to when the slot will free, so the database sees a handful of
@@ -51,6 +56,10 @@ ANONYMOUS_ORG = "-"
 """The org of calls that name none (the name-variation call, a bench)."""
 
 _MIN_SLEEP_S = 0.002
+_BUDGET_READ = b"""SELECT extract(epoch FROM clock_timestamp())::float8 AS now,
+                          paused_until, skew_s, virtual_tag
+                   FROM senso.provider_budgets WHERE account = %s"""
+_BUDGET_LOCKED = _BUDGET_READ + b" FOR UPDATE"
 
 
 def account_key(provider: str, api_key: str | None) -> str:
@@ -83,6 +92,8 @@ class FleetGrant:
             )
 
     def rejected(self, retry_after: float | None) -> None:
+        # The refused call keeps its slot: OpenAI counts refused requests against the limit
+        # (the in-process RateLimiter does the same; see docs/benchmarks.md).
         self.limiter._learn_skew(self.granted_at, retry_after or 0.0)
 
 
@@ -90,6 +101,8 @@ class FleetGrant:
 class _Decision:
     grant: FleetGrant | None
     wait_s: float
+    tag: float
+    ready: bool = False
 
 
 class FleetLimiter:
@@ -150,9 +163,13 @@ class FleetLimiter:
         tokens = max(0, estimated_tokens)
         org_id = org or self.org_id or ANONYMOUS_ORG
         waiter = uuid.uuid4().hex
+        tag: float | None = None
         try:
             while True:
-                decision = self._attempt(waiter, org_id, tokens)
+                decision = self._attempt(waiter, org_id, tokens, tag, locked=False)
+                if decision.ready:
+                    decision = self._attempt(waiter, org_id, tokens, decision.tag, locked=True)
+                tag = decision.tag
                 if decision.grant is not None:
                     return decision.grant
                 wait = min(max(decision.wait_s, _MIN_SLEEP_S), self._max_poll_s)
@@ -215,48 +232,62 @@ class FleetLimiter:
         return (int(row["n"]), int(row["t"])) if row else (0, 0)
 
     # -- one attempt ---------------------------------------------------------------------------
-    def _attempt(self, waiter: str, org_id: str, tokens: int) -> _Decision:
+    def _attempt(
+        self, waiter: str, org_id: str, tokens: int, tag: float | None, *, locked: bool
+    ) -> _Decision:
+        """One look at the budget. Unlocked, it only registers the waiter and says how long to
+        wait (`ready` when the call would fit now); locked (the budget row held), it grants.
+
+        Most looks find it is not yet this call's turn; taking the row lock for those made
+        dozens of waiters queue on the lock in front of the one whose slot had come.
+        """
         with self._transaction() as conn:
             budget = conn.execute(
-                """SELECT extract(epoch FROM clock_timestamp())::float8 AS now,
-                          paused_until, skew_s
-                   FROM senso.provider_budgets WHERE account = %s FOR UPDATE""",
-                (self.account,),
+                _BUDGET_LOCKED if locked else _BUDGET_READ, (self.account,)
             ).fetchone()
             if budget is None:
                 raise DatabaseError(f"no provider budget row for {self.account!r}")
             now = float(budget["now"])
             lifetime = self.window_s + float(budget["skew_s"])
-            conn.execute(
-                "DELETE FROM senso.provider_grants WHERE account = %s AND granted_at <= %s",
-                (self.account, now - lifetime),
-            )
+            if locked:
+                conn.execute(
+                    "DELETE FROM senso.provider_grants WHERE account = %s AND granted_at <= %s",
+                    (self.account, now - lifetime),
+                )
+            if tag is None:
+                # Start-time fair queueing: one past the later of the account's virtual time
+                # and this org's last tag, so an org's calls take turns with every other org's.
+                row = conn.execute(
+                    """INSERT INTO senso.provider_org_tags AS t (account, org_id, last_tag)
+                       VALUES (%(a)s, %(o)s, %(v)s + 1)
+                       ON CONFLICT (account, org_id)
+                       DO UPDATE SET last_tag = greatest(t.last_tag, %(v)s) + 1
+                       RETURNING last_tag""",
+                    {"a": self.account, "o": org_id, "v": float(budget["virtual_tag"])},
+                ).fetchone()
+                assert row is not None
+                tag = float(row["last_tag"])
             conn.execute(
                 """INSERT INTO senso.provider_waiters
-                       (account, waiter_id, org_id, tokens, since, seen_at)
-                   VALUES (%(a)s, %(w)s, %(o)s, %(t)s, %(now)s, %(now)s)
+                       (account, waiter_id, org_id, tokens, since, seen_at, tag)
+                   VALUES (%(a)s, %(w)s, %(o)s, %(t)s, %(now)s, %(now)s, %(tag)s)
                    ON CONFLICT (account, waiter_id) DO UPDATE SET seen_at = EXCLUDED.seen_at""",
-                {"a": self.account, "w": waiter, "o": org_id, "t": tokens, "now": now},
+                {"a": self.account, "w": waiter, "o": org_id, "t": tokens, "now": now, "tag": tag},
             )
             paused = float(budget["paused_until"]) - now
-            if paused > 0:
-                return _Decision(None, paused)
-            by_org = {
-                row["org_id"]: (int(row["n"]), int(row["t"]))
-                for row in conn.execute(
-                    """SELECT org_id, count(*) AS n, sum(tokens) AS t
-                       FROM senso.provider_grants WHERE account = %s GROUP BY org_id""",
-                    (self.account,),
-                )
-            }
-            used_requests = sum(n for n, _ in by_org.values())
-            used_tokens = sum(t for _, t in by_org.values())
+            used = conn.execute(
+                """SELECT count(*) AS n, coalesce(sum(tokens), 0) AS t
+                   FROM senso.provider_grants WHERE account = %s AND granted_at > %s""",
+                (self.account, now - lifetime),
+            ).fetchone()
+            used_requests = int(used["n"]) if used else 0
+            used_tokens = int(used["t"]) if used else 0
             waiters = conn.execute(
-                """SELECT waiter_id, org_id, tokens, since FROM senso.provider_waiters
-                   WHERE account = %s AND seen_at > %s""",
+                """SELECT waiter_id, tokens FROM senso.provider_waiters
+                   WHERE account = %s AND seen_at > %s ORDER BY tag, since, waiter_id""",
                 (self.account, now - self._stale_s),
             ).fetchall()
-            ahead, tokens_ahead = _queue_position(waiters, waiter, by_org)
+            ahead, tokens_ahead = _queue_position(waiters, waiter)
             requests_needed = ahead + 1
             tokens_needed = tokens_ahead + tokens
             fits_requests = self.rpm is None or used_requests + requests_needed <= self.rpm
@@ -266,7 +297,9 @@ class FleetLimiter:
                 or used_tokens + tokens_needed <= self.tpm
                 or (used_tokens == 0 and ahead == 0)
             )
-            if fits_requests and fits_tokens:
+            if fits_requests and fits_tokens and paused <= 0 and not locked:
+                return _Decision(None, 0.0, tag, ready=True)
+            if fits_requests and fits_tokens and paused <= 0:
                 row = conn.execute(
                     """INSERT INTO senso.provider_grants (account, org_id, granted_at, tokens)
                        VALUES (%s, %s, %s, %s) RETURNING grant_id""",
@@ -276,26 +309,34 @@ class FleetLimiter:
                     "DELETE FROM senso.provider_waiters WHERE account = %s AND waiter_id = %s",
                     (self.account, waiter),
                 )
+                conn.execute(
+                    """UPDATE senso.provider_budgets SET virtual_tag = greatest(virtual_tag, %s)
+                       WHERE account = %s""",
+                    (tag, self.account),
+                )
                 # Now and then, sweep waiters of processes that died mid-wait.
                 conn.execute(
                     "DELETE FROM senso.provider_waiters WHERE account = %s AND seen_at < %s",
                     (self.account, now - 10 * self._stale_s),
                 )
                 assert row is not None
-                return _Decision(FleetGrant(self, int(row["grant_id"]), now, tokens), 0.0)
-            waits = [0.0]
+                return _Decision(FleetGrant(self, int(row["grant_id"]), now, tokens), 0.0, tag)
+            # Paused or not, each waiter sleeps until its own slot: waking every waiter when a
+            # pause ends would queue them all on the budget row while the first slot idles.
+            waits = [paused]
             if not fits_requests and self.rpm is not None:
                 excess = used_requests + requests_needed - self.rpm
                 oldest = conn.execute(
-                    """SELECT granted_at FROM senso.provider_grants WHERE account = %s
+                    """SELECT granted_at FROM senso.provider_grants
+                       WHERE account = %s AND granted_at > %s
                        ORDER BY granted_at OFFSET %s LIMIT 1""",
-                    (self.account, max(0, excess - 1)),
+                    (self.account, now - lifetime, max(0, excess - 1)),
                 ).fetchone()
                 if oldest is not None:
                     waits.append(float(oldest["granted_at"]) + lifetime - now)
             if not fits_tokens and self.tpm is not None:
                 waits.append(self._token_wait(conn, used_tokens, tokens_needed, now, lifetime))
-            return _Decision(None, max(waits))
+            return _Decision(None, max(waits), tag)
 
     def _token_wait(
         self,
@@ -308,9 +349,9 @@ class FleetLimiter:
         assert self.tpm is not None
         budget = self.tpm - min(needed, self.tpm)
         for row in conn.execute(
-            """SELECT granted_at, tokens FROM senso.provider_grants WHERE account = %s
-               ORDER BY granted_at""",
-            (self.account,),
+            """SELECT granted_at, tokens FROM senso.provider_grants
+               WHERE account = %s AND granted_at > %s ORDER BY granted_at""",
+            (self.account, now - lifetime),
         ):
             used -= int(row["tokens"])
             if used <= budget:
@@ -389,18 +430,11 @@ class FleetLimiter:
             conn.close()
 
 
-def _queue_position(
-    waiters: list[dict[str, Any]], me: str, by_org: Mapping[str, tuple[int, int]]
-) -> tuple[int, int]:
-    """(waiters ahead of `me`, their tokens): fewest grants for the org first, then arrival."""
-
-    def key(row: dict[str, Any]) -> tuple[int, float, str]:
-        return (by_org.get(row["org_id"], (0, 0))[0], float(row["since"]), str(row["waiter_id"]))
-
-    ordered = sorted(waiters, key=key)
+def _queue_position(waiters: list[dict[str, Any]], me: str) -> tuple[int, int]:
+    """(waiters ahead of `me`, their tokens) in the queue's order (tag, then arrival)."""
     ahead = 0
     tokens = 0
-    for row in ordered:
+    for row in waiters:
         if row["waiter_id"] == me:
             return ahead, tokens
         ahead += 1
