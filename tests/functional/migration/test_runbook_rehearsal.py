@@ -1,0 +1,70 @@
+"""The runbook's rehearsal, followed literally on a fresh home: every `senso` line of its code
+blocks, from the fresh home to the rollback drill, runs as written and prints what the
+runbook says it prints (shadow, compare, 10%, the gate refusing 50%, forced 50% and 100%,
+rollback twice)."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from handlers.db.database import Database
+from senso_cli.app import app
+
+RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "migration-runbook.md"
+START = "## Rehearse the whole migration on one machine"
+STOP = "**A FAIL to read.**"
+
+
+def rehearsal_lines() -> list[str]:
+    text = RUNBOOK.read_text()
+    section = text[text.index(START) : text.index(STOP)]
+    lines, fenced = [], False
+    for line in section.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def test_the_rehearsal_runs_as_written(
+    cli_env: Database,
+    senso_home: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # `--output rehearsal.html` lands here, not in the checkout
+    outputs: list[tuple[str, str]] = []
+    for line in rehearsal_lines():
+        if line.startswith("export SENSO_HOME="):
+            senso_home.mkdir(parents=True)  # what `mktemp -d` does; the fixture set the path
+            continue
+        if not line.startswith("senso "):
+            subprocess.run(["bash", "-c", line], check=True, env={"SENSO_HOME": str(senso_home)})
+            continue
+        result = runner.invoke(app, shlex.split(line)[1:])
+        assert result.exit_code == 0, (line, result.output)
+        outputs.append((line, result.output))
+    said: dict[str, str] = {}
+    for line, output in outputs:
+        said.setdefault(line, output)  # the first time each line ran
+    assert (
+        "stage: 0% (all orgs on Inngest); no rollout recorded yet" in said["senso rollout status"]
+    )
+    assert "PASS: 1 paired batches" in said["senso compare --since 1d"]
+    assert "would apply" in said["senso rollout --percent 10 --dry-run"]
+    refused = said["senso rollout --percent 50 --dry-run"]
+    assert "would be REFUSED" in refused and "NOT ENOUGH EVIDENCE: 0 paired batches" in refused
+    drill = [out for line, out in outputs if line.startswith("senso rollback")]
+    assert "100% -> 0%" in drill[0] and "rolled back" in drill[0]
+    assert "nothing to change: already rolled back" in drill[1]
+    final = outputs[-1][1]
+    assert "stage: 0% (all orgs on Inngest)" in final and "rehearsal drill" in final
+    assert "generated " in (tmp_path / "rehearsal.html").read_text()
