@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from senso_cli.local.invoker import Isolation
     from senso_cli.local.runtime import LocalRuntime
     from senso_cli.migration.rollout_state import RolloutStore
+    from senso_cli.migration.router import Target
     from senso_cli.runs import Runs
+    from senso_cli.runs.inngest import InngestRuns
     from senso_cli.services.environments import AwsTarget
     from senso_cli.services.rollback import RollbackNames
+    from senso_cli.services.routing import Decision
 
 
 def aws(app: AppState) -> AwsTarget | None:
@@ -107,3 +110,34 @@ def follow_hint(app: AppState, name: str) -> str:
     """The command that follows an execution in the chosen environment."""
     env = app.loaded.settings.environment()
     return f"senso status {name}" + (f" --env {app.loaded.settings.env}" if env else "")
+
+
+def inngest(app: AppState) -> InngestRuns:
+    """The Inngest side: the real Inngest when an event key is configured, else the stand-in."""
+    from senso_cli.runs.inngest import InngestRuns
+
+    return InngestRuns(app.db, app.loaded.settings)
+
+
+def route(app: AppState, org_ref: str, override: Target | None) -> Decision:
+    """Where this org runs; the org must exist (an unknown org starts nothing)."""
+    from senso_cli.services import routing
+
+    if override == "sfn":
+        return routing.Decision("sfn", "--target sfn (this call only)")
+    store = routing_store(app)
+    if store is None and override is None:
+        return routing.decide(None, org_ref, None)
+    return routing.decide(store, _routing_org_id(app, org_ref), override)
+
+
+def _routing_org_id(app: AppState, org_ref: str) -> str:
+    """Locally from senso's database; on AWS from the environment's database when reachable,
+    else the reference itself when it is an org UUID (the bucket needs only the id)."""
+    from senso_cli.services.aws_runs import resolve_org
+    from senso_cli.services.environments import reporting_database
+
+    settings = app.loaded.settings
+    env = settings.environment()
+    db = app.db if env is None else reporting_database(settings, env)
+    return resolve_org(db, org_ref).org_id

@@ -75,23 +75,21 @@ def trigger(
     batch_day = parse_batch_day(day)
     if shadow and json_output and factory.aws(state(ctx)) is not None:
         raise InvalidInputError("--shadow --json is for local runs", hint="drop --json on AWS")
+    app = state(ctx)
     decision = (
         routing.Decision("inngest", "--shadow: both sides")
         if shadow
-        else inngest_view.route(ctx, org, override)
+        else factory.route(app, org, override)
     )
     shadow_data: dict[str, Any] | None = None
     if shadow or decision.target == "inngest":
-        shadow_data = inngest_view.run_inngest_side(
-            ctx,
-            org,
-            decision,
-            batch_day,
-            json_output,
-            exit_on_failure=not shadow,
-            emit=not (shadow and json_output),
+        inngest_run = factory.inngest(app).start(org, batch_day)
+        shadow_data = inngest_view.render(
+            inngest_run, decision, json_output=json_output, emit=not (shadow and json_output)
         )
         if not shadow:
+            if inngest_run.outcome.status == "FAILED":
+                raise typer.Exit(EXIT_FAILED)
             return
     runs = factory.runs(state(ctx), isolation)  # type: ignore[arg-type]
     started = runs.start(org, batch_day, detach=wait is False)
