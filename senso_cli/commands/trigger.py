@@ -19,6 +19,8 @@ from senso_cli.output import err, out
 from senso_cli.params import DayOpt, EnvOpt, JsonOpt
 from senso_cli.services.days import parse_batch_day
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
 if TYPE_CHECKING:
     from senso_cli.runs import Snapshot
 
@@ -99,15 +101,26 @@ def trigger(
         view.render_started(started, json_output, factory.follow_hint(state(ctx), started.name))
         return
     final: Snapshot | None = None
-    if follow:
-        # With --json, stdout carries only the final document: the live view goes to stderr.
-        screen = err if json_output else out
-        with Live(console=screen, refresh_per_second=8, transient=False) as live:
-            for final in runs.follow(started, interval=poll_interval):
-                live.update(view.timeline_table(final.history, final.progress))
-        screen.print()
-    else:
-        *_, final = runs.follow(started, interval=poll_interval)
+    try:
+        if follow:
+            # With --json, stdout carries only the final document: the live view goes to stderr.
+            screen = err if json_output else out
+            with Live(console=screen, refresh_per_second=8, transient=False) as live:
+                for final in runs.follow(started, interval=poll_interval):
+                    live.update(view.timeline_table(final.history, final.progress))
+            screen.print()
+        else:
+            *_, final = runs.follow(started, interval=poll_interval)
+    except KeyboardInterrupt:
+        # No orphan: a run inside this process dies with it, so it is stopped (ABORTED, which
+        # `senso redrive` resumes); a worker process or Step Functions keeps running, detached.
+        stopped = None
+        if started.in_process:
+            stopped = runs.stop(
+                started.name, error="Senso.Interrupted", cause="Ctrl-C on senso trigger --wait"
+            )
+        view.interrupted(started, stopped, factory.follow_hint(state(ctx), started.name))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     assert final is not None
     view.render_final(final, json_output, shadow=shadow_data if shadow else None)
     if final.run.status not in ("SUCCEEDED", "RUNNING"):

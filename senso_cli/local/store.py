@@ -101,7 +101,7 @@ class ExecutionStore:
             conn.execute(
                 """UPDATE sfn_executions SET status = %s, output = %s, error = %s, cause = %s,
                        stop_date = now(), owner_pid = NULL
-                   WHERE execution_arn = %s""",
+                   WHERE execution_arn = %s AND status = 'RUNNING'""",
                 (
                     status,
                     Jsonb(_jsonable(output)) if output is not None else None,

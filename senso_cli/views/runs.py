@@ -8,8 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from handlers.executions import execution_name
 from senso_cli.output import err, out, print_json
-from senso_cli.runs import RedriveOutcome, Snapshot, Started
+from senso_cli.runs import RedriveOutcome, Run, Snapshot, Started
 from senso_cli.services import status as status_service
 from senso_cli.services.batches import BatchSummary
 from senso_cli.services.run_rows import RunRow
@@ -70,11 +71,40 @@ def started_notes(started: Started) -> None:
             f"an execution for {started.org_label} on {started.day} is already running: "
             f"{started.name}"
         )
+    elif started.previous_status in ("ABORTED", "FAILED", "TIMED_OUT"):
+        previous = execution_name(started.org_id, started.day, started.attempt - 1)
+        err.print(
+            f"attempt {started.attempt - 1} ({previous}) ended {started.previous_status} or "
+            f"lost its worker; this is attempt {started.attempt}. `senso redrive {previous}` "
+            "resumes that one instead"
+        )
     elif started.previous_status == "SUCCEEDED":
         err.print(
             f"attempt {started.attempt - 1} already succeeded; attempt {started.attempt} "
             "will find the batch complete unless it was reset"
         )
+
+
+def interrupted(started: Started, stopped: Run | None, follow_hint: str) -> None:
+    """After Ctrl-C: what became of the run, and how to resume or stop it."""
+    if stopped is not None:
+        err.print(
+            f"interrupted: {started.name} stopped ({stopped.status}); "
+            f"`senso redrive {started.name}` resumes it from the step it was in, "
+            f"`senso trigger --org {started.org_label}` starts the next attempt"
+        )
+        return
+    where = f"worker pid {started.worker_pid}" if started.worker_pid else "on Step Functions"
+    stop = (
+        f"`kill {started.worker_pid}` stops it (then `senso redrive {started.name}`)"
+        if started.worker_pid
+        else f"`aws stepfunctions stop-execution --execution-arn {started.execution_arn}` "
+        "stops it"
+    )
+    err.print(
+        f"detached: {started.name} keeps running ({where}); follow it with `{follow_hint}`; "
+        + stop
+    )
 
 
 def render_started(started: Started, json_output: bool, follow_hint: str) -> None:
