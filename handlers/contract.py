@@ -160,9 +160,7 @@ def main(
             )
         from handlers.runtime import build_services
 
-        services = (
-            build_services(settings) if step_name == "RunQuestionMatrixWithEvaluation" else None
-        )
+        services = build_services(settings) if get_step(step_name).needs_providers else None
 
         def beat() -> None:
             if callbacks is not None and token:

@@ -94,6 +94,9 @@ class Step(Generic[InputT, OutputT]):
     name: str
     input_model: type[InputT]
     run: Callable[[StepContext, InputT], OutputT]
+    # Declared dependency: the step calls providers and the evaluator, so whoever runs it (the
+    # container entry or the local runtime) builds `ctx.services` for it; no runner checks names.
+    needs_providers: bool = False
 
     def invoke(self, ctx: StepContext, payload: dict[str, Any]) -> dict[str, Any]:
         """Validate the payload at the edge, run, and return the output as JSON data."""

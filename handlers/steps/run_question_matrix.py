@@ -96,4 +96,11 @@ def require_routes(services: WorkflowServices, cells: list[Cell]) -> None:
         )
 
 
-STEP = register(Step("RunQuestionMatrixWithEvaluation", BatchStepInput, run_question_matrix))
+STEP = register(
+    Step(
+        "RunQuestionMatrixWithEvaluation",
+        BatchStepInput,
+        run_question_matrix,
+        needs_providers=True,
+    )
+)
