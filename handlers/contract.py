@@ -158,9 +158,11 @@ def main(
             raise InvalidInputError(
                 f"{envvars.DATABASE_URL} is not set", hint="the task definition injects it"
             )
-        from handlers.runtime import build_services
+        services = None
+        if get_step(step_name).needs_providers:
+            from handlers.runtime import build_services  # provider SDKs: only for this step
 
-        services = build_services(settings) if get_step(step_name).needs_providers else None
+            services = build_services(settings)
 
         def beat() -> None:
             if callbacks is not None and token:
