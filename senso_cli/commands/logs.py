@@ -19,19 +19,23 @@ from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import logs as service
 from senso_cli.services.aws_runs import execution_ref, resolve_org
 from senso_cli.services.environments import aws_target, reporting_database
+from senso_cli.services.run_rows import run_mark
 
 FORMATS = ("short", "detailed", "json")
 # Tests replace this to drive a follow without waiting.
 sleep: Callable[[float], None] = time.sleep
 
 
-def render(line: service.LogLine, fmt: str) -> str:
+def render(line: service.LogLine, fmt: str, *, mark_runs: bool = False) -> str:
+    """One line; with `mark_runs` (more than one run may be shown) the short format names the
+    run each line belongs to, so interleaved runs stay apart."""
     if fmt == "json":
         return json.dumps(line.as_dict(), default=str)
     when = line.timestamp.strftime("%H:%M:%S.%f")[:-3]
     step = line.step or "-"
     if fmt == "short":
-        return f"{when} {line.level:<7} {step:<32} {line.message}"
+        run = f"{run_mark(line.execution):<17} " if mark_runs else ""
+        return f"{when} {line.level:<7} {run}{step:<32} {line.message}"
     execution = line.execution.rsplit(":", 1)[-1] if line.execution else "-"
     extra = " ".join(f"{k}={v}" for k, v in line.fields.items())
     return (
@@ -41,7 +45,7 @@ def render(line: service.LogLine, fmt: str) -> str:
     )
 
 
-def _emit(lines: Iterable[service.LogLine], fmt: str) -> int:
+def _emit(lines: Iterable[service.LogLine], fmt: str, *, mark_runs: bool = False) -> int:
     if fmt == "document":  # --json: every line in one JSON array
         collected = [line.as_dict() for line in lines]
         print_json(collected)
@@ -49,7 +53,7 @@ def _emit(lines: Iterable[service.LogLine], fmt: str) -> int:
     count = 0
     for line in lines:
         # Plain print: log text must not be interpreted as Rich markup or wrapped.
-        print(render(line, fmt), flush=True)  # noqa: T201
+        print(render(line, fmt, mark_runs=mark_runs), flush=True)  # noqa: T201
         count += 1
     return count
 
@@ -118,6 +122,7 @@ def logs(
                 max_polls=max_polls,
             ),
             fmt,
+            mark_runs=execution is None,
         )
         if not shown:
             err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")
@@ -153,4 +158,4 @@ def logs(
         err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")
         _emit([], fmt)  # --json still prints its (empty) document
         return
-    _emit(itertools.chain([first], lines), fmt)
+    _emit(itertools.chain([first], lines), fmt, mark_runs=execution is None)

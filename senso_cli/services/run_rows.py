@@ -73,6 +73,19 @@ def parse_name(name: str) -> tuple[str, date, int] | None:
     return match["org"], day, int(match["attempt"])
 
 
+def run_mark(execution: str | None) -> str:
+    """A short label of the run a log line belongs to: org id prefix, batch day, attempt
+    (`3e4b107e 11-29 a2`); the execution name's tail for other names; `-` for none."""
+    if not execution:
+        return "-"
+    name = execution.rsplit(":", 1)[-1]
+    parsed = parse_name(name)
+    if parsed is None:
+        return name[-20:]
+    org_id, day, attempt = parsed
+    return f"{org_id[:8]} {day:%m-%d} a{attempt}"
+
+
 def is_execution_ref(ref: str) -> bool:
     """An execution ARN or a senso execution name, not an org."""
     return ref.startswith("arn:") or parse_name(ref) is not None
