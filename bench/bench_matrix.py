@@ -198,7 +198,7 @@ class BenchDatabase:
 def failed_cells(db: Database, batch_id: str) -> list[tuple[str, int]]:
     with db.connect() as conn:
         rows = conn.execute(
-            "SELECT failure_reason, count(*) AS n FROM question_runs"
+            "SELECT failure_reason, count(*) AS n FROM senso.cell_runs"
             " WHERE batch_id = %s AND status = 'failed' GROUP BY failure_reason",
             (batch_id,),
         ).fetchall()

@@ -23,6 +23,7 @@ import psycopg
 
 from handlers import envvars
 from handlers.db.database import Database, is_transient
+from handlers.db.tables import Tables
 from handlers.errors import BatchFailedError, InvalidInputError, SensoError, TransientError
 from handlers.heartbeat import BackgroundHeartbeat, interval_for
 from handlers.logs import get_logger, redact
@@ -170,7 +171,10 @@ def main(
             # Also a log line: a local parent process reads it as the heartbeat.
             log.info("heartbeat")
 
-        db = Database(settings.database_url.get_secret_value())
+        db = Database(
+            settings.database_url.get_secret_value(),
+            tables=Tables.from_mapping(settings.tables),
+        )
         output = run_step(
             step_name,
             payload,

@@ -18,6 +18,10 @@ EVALUATOR = "SENSO_EVALUATOR"
 MAX_FAILED_CELLS_RATIO = "SENSO_MAX_FAILED_CELLS_RATIO"
 # The providers settings as one JSON object (how the task definition passes routes and limits).
 PROVIDERS_JSON = "SENSO_PROVIDERS_JSON"
+# The product table-name map as one JSON object (handlers.db.tables), e.g. {"credit_ledger": ...}.
+TABLES_JSON = "SENSO_TABLES_JSON"
+# owned | external | auto: whether senso may create the product tables (handlers.db.migrate).
+DATABASE_MODE = "SENSO_DATABASE_MODE"
 
 # Provider credentials (in AWS the task definition injects them from Secrets Manager).
 OPENAI_API_KEY = "SENSO_OPENAI_API_KEY"
@@ -55,6 +59,7 @@ AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
 SETTINGS_KEYS: dict[str, str] = {
     HOME: "home",
     DATABASE_URL: "database_url",
+    DATABASE_MODE: "database_mode",
     ENV: "env",
     SIMULATED_SEED: "simulated_seed",
     MATRIX_CONCURRENCY: "matrix_concurrency",

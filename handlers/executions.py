@@ -43,8 +43,9 @@ TERMINAL = TERMINAL_FAILURES | {"SUCCEEDED"}
 STATUSES = TERMINAL | {RUNNING}
 
 
-def execution_name(org_id: str | Any, day: date, attempt: int = 1) -> str:
-    """The deterministic name, e.g. org-<uuid>-20250301-a1 (at most 80 safe characters).
+def execution_name(org_id: str | Any, day: date, attempt: int = 1, *, shadow: bool = False) -> str:
+    """The deterministic name, e.g. org-<uuid>-20250301-a1 (at most 80 safe characters);
+    a shadow run's names end in `-shadow` (e.g. org-<uuid>-20250301-a1-shadow).
 
     Must stay identical to `senso_cli.aws.stepfunctions.execution_name` (a test checks it):
     the CLI and the dispatcher have to agree on names for triggers to be idempotent.
@@ -54,7 +55,7 @@ def execution_name(org_id: str | Any, day: date, attempt: int = 1) -> str:
     raw = str(org_id)
     if not raw:
         raise InvalidInputError("org id must not be empty")
-    suffix = f"-{day:%Y%m%d}-a{attempt}"
+    suffix = f"-{day:%Y%m%d}-a{attempt}" + ("-shadow" if shadow else "")
     clean = _UNSAFE_NAME_CHARS.sub("_", raw)
     budget = MAX_NAME_LENGTH - len("org-") - len(suffix)
     if clean != raw or len(clean) > budget:
@@ -64,7 +65,12 @@ def execution_name(org_id: str | Any, day: date, attempt: int = 1) -> str:
 
 
 def workflow_input(
-    org_id: str, day: date, triggered_by: str, trigger_id: str | None = None
+    org_id: str,
+    day: date,
+    triggered_by: str,
+    trigger_id: str | None = None,
+    *,
+    shadow: bool = False,
 ) -> dict[str, Any]:
     """The execution input every starter sends (the state machine's WorkflowInput).
 
@@ -77,9 +83,10 @@ def workflow_input(
     data = {
         "org_id": org_id,
         "triggered_by": triggered_by,
-        "orchestrator": "step_functions",
         "batch_day": day.isoformat(),
         "trigger_id": trigger_id or uuid.uuid4().hex,
+        # A shadow run writes senso's shadow tables only (handlers.db.tables).
+        "shadow": shadow,
     }
     # It travels in every task's ECS overrides: refuse what `senso validate` did not bound.
     from handlers.steps.base import WorkflowInput
@@ -122,12 +129,14 @@ def start_org_execution(
     triggered_by: str,
     restart_succeeded: bool = False,
     max_attempts: int = MAX_ATTEMPTS_PER_DAY,
+    shadow: bool = False,
 ) -> StartOutcome:
     """Start today's execution for the org, or report the one that already covers it."""
-    payload = workflow_input(org_id, day, triggered_by)  # one trigger id for all attempts
+    # One trigger id for all attempts.
+    payload = workflow_input(org_id, day, triggered_by, shadow=shadow)
     previous: str | None = None
     for attempt in range(1, max_attempts + 1):
-        name = execution_name(org_id, day, attempt)
+        name = execution_name(org_id, day, attempt, shadow=shadow)
         arn, started = api.start(name, payload)
         if started:
             return StartOutcome("started", arn, name, attempt, previous)

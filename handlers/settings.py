@@ -96,6 +96,11 @@ class Settings(BaseModel):
 
     home: Path
     database_url: SecretStr | None = None
+    # owned: senso builds the product tables (embedded default); external: they exist and
+    # belong to the product; auto: decided by what the database holds (handlers.db.migrate).
+    database_mode: Literal["auto", "owned", "external"] = "auto"
+    # Product table names that differ from domain.md's (handlers.db.tables).
+    tables: dict[str, str] = Field(default_factory=dict)
     env: str = LOCAL_ENV
     environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
     simulated_seed: int = 7
@@ -198,20 +203,12 @@ def load_settings(
     _merge(raw, document)
     for key in _flatten(document):
         sources[key] = f"config file {config_path}"
-    providers_json = env.get(envvars.PROVIDERS_JSON)
-    if providers_json:
-        try:
-            providers = json.loads(providers_json)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(
-                f"{envvars.PROVIDERS_JSON} is not JSON: {exc.msg}",
-                hint='set it to a JSON object such as {"routes": {...}}',
-            ) from exc
-        if not isinstance(providers, dict):
-            raise InvalidInputError(f"{envvars.PROVIDERS_JSON} must be a JSON object")
-        _merge(raw.setdefault("providers", {}), providers)
-        for key in _flatten({"providers": providers}):
-            sources[key] = f"environment {envvars.PROVIDERS_JSON}"
+    for var, section in ((envvars.PROVIDERS_JSON, "providers"), (envvars.TABLES_JSON, "tables")):
+        value = _json_object(env.get(var), var)
+        if value:
+            _merge(raw.setdefault(section, {}), value)
+            for key in _flatten({section: value}):
+                sources[key] = f"environment {var}"
     for var, key in envvars.SETTINGS_KEYS.items():
         if env.get(var) not in (None, ""):
             _set_dotted(raw, key, env[var])
@@ -231,6 +228,20 @@ def load_settings(
             hint="see `senso config show`",
         ) from exc
     return LoadedSettings(settings=settings, sources=sources, config_path=config_path)
+
+
+def _json_object(text: str | None, var: str) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{var} is not JSON: {exc.msg}", hint='set it to a JSON object such as {"key": ...}'
+        ) from exc
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{var} must be a JSON object")
+    return value
 
 
 def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:

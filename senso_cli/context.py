@@ -47,6 +47,7 @@ class AppState:
         first use); for an AWS environment its `database_url`, which senso never migrates."""
         if self._db is None:
             from handlers.db.database import Database
+            from handlers.db.tables import Tables
             from senso_cli.errors import ConfigurationError
             from senso_cli.services.database import open_database
 
@@ -62,7 +63,10 @@ class AppState:
                     "or use --env local",
                 )
             else:
-                self._db = Database(env.database_url.get_secret_value())
+                self._db = Database(
+                    env.database_url.get_secret_value(),
+                    tables=Tables.from_mapping(settings.tables),
+                )
         return self._db
 
     def existing_db(self) -> Database | None:

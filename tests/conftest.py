@@ -106,6 +106,26 @@ def empty_db(pg_server_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
+def external_db(pg_server_url: str) -> Iterator[Database]:
+    """A product database as the old system left it (product tables only, no constraints, no
+    senso schema), then migrated by senso in external mode (its own schema only)."""
+    from tests.product_db import build_product_tables
+
+    name = f"x_{uuid.uuid4().hex[:16]}"
+    admin = database_url(pg_server_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        db = Database(database_url(pg_server_url, name))
+        build_product_tables(db)
+        apply_migrations(db)
+        yield db
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def senso_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "senso-home"
     monkeypatch.setenv("SENSO_HOME", str(home))

@@ -15,21 +15,28 @@ from uuid import UUID
 
 import psycopg
 
+from handlers.db.tables import Tables
+
+# senso's cell rows give every cell of the batch (failed ones have no product run); the product
+# run and its evaluation give what was answered. {runs} and {evals} come from the table map.
 _GROUP_SQL = """
 SELECT {key} AS key,
        count(*)                                                   AS cells,
-       count(*) FILTER (WHERE r.status = 'completed')             AS completed,
-       count(*) FILTER (WHERE r.status = 'failed')                AS failed,
+       count(*) FILTER (WHERE c.status = 'completed')             AS completed,
+       count(*) FILTER (WHERE c.status = 'failed')                AS failed,
        count(*) FILTER (WHERE e.mentioned)                        AS mentioned,
        count(*) FILTER (WHERE e.citation)                         AS cited,
-       avg(e.share_of_voice) FILTER (WHERE r.status = 'completed') AS sov,
+       avg(coalesce(c.share_of_voice, 0)) FILTER (WHERE c.status = 'completed') AS sov,
        avg(e.mention_rank) FILTER (WHERE e.mentioned)             AS rank,
        count(*) FILTER (WHERE e.sentiment = 'positive')           AS positive,
        count(*) FILTER (WHERE e.sentiment = 'neutral')            AS neutral,
        count(*) FILTER (WHERE e.sentiment = 'negative')           AS negative
-FROM question_runs r
-LEFT JOIN org_evals e ON e.question_run_id = r.question_run_id
-WHERE r.batch_id = %s
+FROM senso.cell_runs c
+JOIN {models} m ON m.geo_model_id = c.model_id
+JOIN {locations} l ON l.org_location_id = c.location_id
+LEFT JOIN {runs} r ON r.question_run_id = c.question_run_id
+LEFT JOIN {evals} e ON e.question_run_id = c.question_run_id
+WHERE c.batch_id = %s
 GROUP BY 1
 ORDER BY 1
 """
@@ -57,21 +64,29 @@ def _metrics(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def compute_aggregates(conn: psycopg.Connection[Any], batch_id: UUID) -> dict[str, Any]:
+def compute_aggregates(conn: psycopg.Connection[Any], t: Tables, batch_id: UUID) -> dict[str, Any]:
     # The grouping expressions come from this constant table, never from input.
-    groups = {"overall": "'all'", "by_model": "r.run_model", "by_location": _LOCATION_KEY}
+    groups = {"overall": "'all'", "by_model": "m.name", "by_location": _LOCATION_KEY}
     result: dict[str, Any] = {}
     for name, key in groups.items():
-        rows = conn.execute(_GROUP_SQL.format(key=key), (batch_id,)).fetchall()
+        sql = _GROUP_SQL.format(
+            key=key,
+            models=t.geo_models,
+            locations=t.org_locations,
+            runs=t.question_runs,
+            evals=t.org_evals,
+        )
+        rows = conn.execute(sql, (batch_id,)).fetchall()
         if name == "overall":
             result[name] = _metrics(rows[0]) if rows else _metrics(_EMPTY)
         else:
             result[name] = {str(row["key"]): _metrics(row) for row in rows}
     completed = result["overall"]["completed"]
     competitors = conn.execute(
-        """SELECT c.name, count(DISTINCT c.question_run_id) AS answers
-           FROM org_competitors c JOIN question_runs r ON r.question_run_id = c.question_run_id
-           WHERE r.batch_id = %s GROUP BY c.name ORDER BY answers DESC, c.name LIMIT 10""",
+        f"""SELECT c.name, count(DISTINCT c.question_run_id) AS answers
+            FROM {t.org_competitors} c JOIN senso.cell_runs r
+              ON r.question_run_id = c.question_run_id
+            WHERE r.batch_id = %s GROUP BY c.name ORDER BY answers DESC, c.name LIMIT 10""",  # noqa: S608
         (batch_id,),
     ).fetchall()
     result["competitors"] = [
@@ -85,7 +100,7 @@ def compute_aggregates(conn: psycopg.Connection[Any], batch_id: UUID) -> dict[st
     return result
 
 
-_LOCATION_KEY = "r.run_country || coalesce(' / ' || r.run_region, '')"
+_LOCATION_KEY = "btrim(l.country_code) || coalesce(' / ' || l.region_name, '')"
 _EMPTY = {
     "cells": 0,
     "completed": 0,

@@ -1,11 +1,20 @@
 """The one price function: CheckBalance estimates with it and TrackUsage charges with it.
 
 The old system estimated with the partner's fixed price but charged a hard-coded 0.05, so a
-check could pass and the charge still overdraw. Here both go through `charge_for_cell`:
+check could pass and the charge still overdraw (a 0.9 margin charged 17.5x the estimate). Here
+both go through `charge_for_cell`:
 
 * a margin configured (0 < margin < 1) and a known cost > 0: cost / (1 - margin), "dynamic";
 * else the partner's fixed price when configured, "fixed";
 * else the default price per run, "default".
+
+The estimate prices each cell at `ESTIMATE_CELL_COST`, an upper bound of what one cell costs
+senso (answer + evaluation + competitors), so with a margin the estimate is at least the charge.
+
+Overdraft policy: a completed cell is always charged, because its work was done and paid for.
+CheckBalance refuses a batch whose estimate the balance does not cover, so a balance goes below
+zero only when a batch's real cost exceeded its estimate; the debt stays on the ledger and the
+next CheckBalance refuses until credits are granted.
 """
 
 from __future__ import annotations
@@ -17,7 +26,11 @@ from uuid import UUID
 
 import psycopg
 
+from handlers.db.tables import Tables
+
 DEFAULT_PRICE = Decimal("0.05")
+# USD: above the dearest cell of the price table (a web-search answer plus two LLM calls).
+ESTIMATE_CELL_COST = Decimal("0.05")
 ACTION = "question_run"
 _CENTS = Decimal("0.000001")
 
@@ -45,15 +58,20 @@ def charge_for_cell(pricing: Pricing, senso_cost: Decimal) -> Charge:
     return Charge(DEFAULT_PRICE, "default", senso_cost)
 
 
-def estimate_charge(pricing: Pricing, cells: int, expected_cost_per_cell: Decimal) -> Decimal:
-    """What `cells` cells will cost, with the same function that charges them."""
-    return charge_for_cell(pricing, expected_cost_per_cell).amount * cells
+def estimate_unit(pricing: Pricing) -> Decimal:
+    """The price of one cell for the estimate, by the function that charges it."""
+    return charge_for_cell(pricing, ESTIMATE_CELL_COST).amount
 
 
-def load_pricing(conn: psycopg.Connection[Any], partner_id: UUID) -> Pricing:
+def estimate_charge(pricing: Pricing, cells: int) -> Decimal:
+    """What `cells` cells will cost at most, with the same function that charges them."""
+    return estimate_unit(pricing) * cells
+
+
+def load_pricing(conn: psycopg.Connection[Any], t: Tables, partner_id: UUID) -> Pricing:
     row = conn.execute(
-        """SELECT wholesale_fixed_price, wholesale_margin_pct FROM pricing_configs
-           WHERE partner_id = %s AND action = %s""",
+        f"""SELECT wholesale_fixed_price, wholesale_margin_pct FROM {t.wholesale_pricing}
+            WHERE partner_id = %s AND action = %s ORDER BY config_id LIMIT 1""",  # noqa: S608
         (partner_id, ACTION),
     ).fetchone()
     if row is None:

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from handlers.db.tables import Tables
 from handlers.errors import DatabaseError, TransientError
 
 # Connection failures and server shutdowns are worth retrying; the step then fails as
@@ -30,10 +31,17 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class Database:
-    """Opens connections to one PostgreSQL database given by its URL."""
+    """Opens connections to one PostgreSQL database given by its URL.
 
-    def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
+    `tables` names the product tables in this database (handlers.db.tables): every statement
+    that touches a product table takes its name from here.
+    """
+
+    def __init__(
+        self, url: str, *, connect_timeout: int = 10, tables: Tables | None = None
+    ) -> None:
         self.url = url
+        self.tables = tables or Tables()
         self._connect_timeout = connect_timeout
 
     def connect(self, *, autocommit: bool = False) -> psycopg.Connection[dict[str, Any]]:
@@ -45,6 +53,10 @@ class Database:
                 row_factory=dict_row,
                 connect_timeout=self._connect_timeout,
                 application_name="senso",
+                # Unqualified product table names mean schema public, never the "$user" schema
+                # of the default search path: with a role called senso, that would be senso's
+                # own schema. Product tables elsewhere are schema-qualified in the table map.
+                options="-c search_path=public",
             )
         except psycopg.OperationalError as exc:
             raise TransientError(

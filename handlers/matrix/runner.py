@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError, ProviderError, ProviderTransientError
 from handlers.evaluation import OrgProfile, evaluate_answer
 from handlers.matrix.retries import (
@@ -111,6 +112,8 @@ class MatrixRunner:
     org_id: UUID
     org: OrgProfile
     variations: list[str]
+    # The product's tables for a live batch, senso's shadow copies for a shadow batch.
+    tables: Tables
     policy: CellRetryPolicy = field(default_factory=CellRetryPolicy)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
@@ -208,7 +211,6 @@ class MatrixRunner:
         write_failed(
             self.db,
             batch_id=self.batch_id,
-            org_id=self.org_id,
             cell=cell,
             reason=reason,
             provider=provider,
@@ -300,6 +302,7 @@ class MatrixRunner:
             return None
         write_completed(
             self.db,
+            self.tables,
             batch_id=self.batch_id,
             org_id=self.org_id,
             cell=cell,

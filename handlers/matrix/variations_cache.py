@@ -19,7 +19,7 @@ def org_variations(
     fingerprint = variations_fingerprint(name, websites, generator.identity)
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT fingerprint, names FROM name_variations WHERE org_id = %s", (org_id,)
+            "SELECT fingerprint, names FROM senso.name_variations WHERE org_id = %s", (org_id,)
         ).fetchone()
     if row is not None and row["fingerprint"] == fingerprint:
         names: list[str] = row["names"]
@@ -27,7 +27,7 @@ def org_variations(
     generated = generator.generate(name, websites)
     with db.transaction() as conn:
         conn.execute(
-            """INSERT INTO name_variations (org_id, fingerprint, names, generator, cost)
+            """INSERT INTO senso.name_variations (org_id, fingerprint, names, generator, cost)
                VALUES (%s, %s, %s, %s, %s)
                ON CONFLICT (org_id) DO UPDATE
                  SET fingerprint = EXCLUDED.fingerprint, names = EXCLUDED.names,
@@ -40,6 +40,6 @@ def org_variations(
 def cached_names(db: Database, org_id: UUID) -> Any:
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT names FROM name_variations WHERE org_id = %s", (org_id,)
+            "SELECT names FROM senso.name_variations WHERE org_id = %s", (org_id,)
         ).fetchone()
     return row["names"] if row else None

@@ -1,8 +1,14 @@
 """Write one cell's outcome: the run, its evaluation, citations and competitors together.
 
 A completed cell is one transaction, so a crash leaves it either complete or absent (weakness
-4). The upsert only replaces a *failed* run: a completed cell is never written twice, even when
-two workers or a resumed step race on it; the loser's transaction writes nothing.
+4). senso's row for the cell (`senso.cell_runs`, keyed by batch, question, model and location)
+is claimed first in that transaction: it is inserted, or it replaces a *failed* attempt, and
+only then are the product rows written. A completed cell is therefore written once, even when
+two workers or a resumed step race on it and the product table has no unique constraint: the
+loser's claim finds the cell completed and its transaction writes nothing.
+
+A failed cell writes only senso's row (why it failed); the product sees no run for it, as the
+old system's sequential providers left none.
 """
 
 from __future__ import annotations
@@ -11,45 +17,42 @@ import uuid
 from uuid import UUID
 
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.evaluation import Evaluation
 from handlers.providers.base import ProviderAnswer
 from handlers.repositories.batches import Cell
 
-_UPSERT_RUN = """
-INSERT INTO question_runs (question_run_id, batch_id, org_id, question_id, model_id, location_id,
-    status, failure_reason, provider, run_model, run_country, run_region, response_text,
-    is_placeholder, simulated, input_tokens, output_tokens, answer_cost, duration_ms)
-VALUES (%(id)s, %(batch_id)s, %(org_id)s, %(question_id)s, %(model_id)s, %(location_id)s,
-    %(status)s, %(reason)s, %(provider)s, %(model)s, %(country)s, %(region)s, %(text)s,
-    %(placeholder)s, %(simulated)s, %(input_tokens)s, %(output_tokens)s, %(cost)s, %(duration)s)
-ON CONFLICT (batch_id, question_id, model_id, location_id) DO UPDATE
-  SET status = EXCLUDED.status, failure_reason = EXCLUDED.failure_reason,
-      provider = EXCLUDED.provider, response_text = EXCLUDED.response_text,
+_CLAIM = """
+INSERT INTO senso.cell_runs (batch_id, geo_question_id, model_id, location_id, question_run_id,
+    status, failure_reason, provider, is_placeholder, simulated, share_of_voice, evaluator,
+    duration_ms)
+VALUES (%(batch_id)s, %(question_id)s, %(model_id)s, %(location_id)s, %(run_id)s, %(status)s,
+    %(reason)s, %(provider)s, %(placeholder)s, %(simulated)s, %(sov)s, %(evaluator)s,
+    %(duration)s)
+ON CONFLICT (batch_id, geo_question_id, model_id, location_id) DO UPDATE
+  SET question_run_id = EXCLUDED.question_run_id, status = EXCLUDED.status,
+      failure_reason = EXCLUDED.failure_reason, provider = EXCLUDED.provider,
       is_placeholder = EXCLUDED.is_placeholder, simulated = EXCLUDED.simulated,
-      input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-      answer_cost = EXCLUDED.answer_cost, duration_ms = EXCLUDED.duration_ms,
-      attempts = question_runs.attempts + 1, updated_at = now()
-  WHERE question_runs.status = 'failed'
+      share_of_voice = EXCLUDED.share_of_voice, evaluator = EXCLUDED.evaluator,
+      duration_ms = EXCLUDED.duration_ms, attempts = senso.cell_runs.attempts + 1,
+      updated_at = now()
+  WHERE senso.cell_runs.status = 'failed'
 RETURNING question_run_id
 """
 
 
-def _base(batch_id: UUID, org_id: UUID, cell: Cell) -> dict[str, object]:
+def _key(batch_id: UUID, cell: Cell) -> dict[str, object]:
     return {
-        "id": uuid.uuid4(),
         "batch_id": batch_id,
-        "org_id": org_id,
         "question_id": cell.question_id,
         "model_id": cell.model_id,
         "location_id": cell.location_id,
-        "model": cell.model,
-        "country": cell.country_code,
-        "region": cell.region_name,
     }
 
 
 def write_completed(
     db: Database,
+    t: Tables,
     *,
     batch_id: UUID,
     org_id: UUID,
@@ -58,29 +61,50 @@ def write_completed(
     evaluation: Evaluation,
 ) -> bool:
     """Store a completed cell; False when another writer completed it first."""
-    params = _base(batch_id, org_id, cell) | {
+    run_id = uuid.uuid4()
+    claim = _key(batch_id, cell) | {
+        "run_id": run_id,
         "status": "completed",
         "reason": None,
         "provider": answer.provider,
-        "text": answer.text,
         "placeholder": False,
         "simulated": answer.simulated,
-        "input_tokens": answer.input_tokens,
-        "output_tokens": answer.output_tokens,
-        "cost": answer.cost_usd,
+        "sov": evaluation.share_of_voice,
+        "evaluator": evaluation.evaluator,
         "duration": round(answer.latency_ms),
     }
     with db.transaction() as conn:
-        row = conn.execute(_UPSERT_RUN, params).fetchone()
-        if row is None:
+        if conn.execute(_CLAIM, claim).fetchone() is None:
             return False
-        run_id = row["question_run_id"]
+        # Names come from the validated table map; every value is a parameter.
         conn.execute(
-            """INSERT INTO org_evals (question_run_id, org_id, mentioned, citation, sentiment,
-                   mention_text, mention_rank, share_of_voice, evaluator, input_tokens,
-                   output_tokens, eval_cost)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            f"""INSERT INTO {t.question_runs} (question_run_id, geo_question_id, model_id,
+                    location_id, response_text, input_tokens, output_tokens, total_cost, batch_id,
+                    run_model, run_country, run_region, is_latest, created_at, updated_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, false, now(), now())""",  # noqa: S608
             (
+                run_id,
+                cell.question_id,
+                cell.model_id,
+                cell.location_id,
+                answer.text,
+                answer.input_tokens,
+                answer.output_tokens,
+                answer.cost_usd,
+                batch_id,
+                cell.model,
+                cell.country_code,
+                cell.region_name,
+            ),
+        )
+        verification = evaluation.verification_usage
+        conn.execute(
+            f"""INSERT INTO {t.org_evals} (org_eval_id, question_run_id, org_id, mentioned,
+                    citation, sentiment, mention_text, mention_rank, input_tokens, output_tokens,
+                    total_cost)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",  # noqa: S608
+            (
+                uuid.uuid4(),
                 run_id,
                 org_id,
                 evaluation.mentioned,
@@ -88,27 +112,37 @@ def write_completed(
                 evaluation.sentiment,
                 evaluation.mention_text,
                 evaluation.mention_rank,
-                evaluation.share_of_voice,
-                evaluation.evaluator,
-                evaluation.input_tokens,
-                evaluation.output_tokens,
-                evaluation.cost,
+                verification.input_tokens,
+                verification.output_tokens,
+                verification.cost,
             ),
         )
         with conn.cursor() as cur:
             cur.executemany(
-                """INSERT INTO org_citations
-                       (question_run_id, org_id, url, domain, citation_type, position)
-                   VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                [
-                    (run_id, org_id, c.url, c.domain, c.type, i)
-                    for i, c in enumerate(evaluation.citations)
-                ],
+                f"""INSERT INTO {t.org_citations}
+                        (org_citation_id, question_run_id, org_id, url, type, dead_link)
+                    VALUES (%s, %s, %s, %s, %s, false)""",  # noqa: S608
+                [(uuid.uuid4(), run_id, org_id, c.url, c.type) for c in evaluation.citations],
             )
+            # The competitor call's tokens and cost go on the first row only, so their sum is
+            # the call's (the old system repeated them on every row, weakness 7).
+            usage = evaluation.competitor_usage
             cur.executemany(
-                """INSERT INTO org_competitors (question_run_id, org_id, name, position)
-                   VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                [(run_id, org_id, name, i) for i, name in enumerate(evaluation.competitors)],
+                f"""INSERT INTO {t.org_competitors} (org_competitor_id, question_run_id, org_id,
+                        name, input_tokens, output_tokens, total_cost)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s)""",  # noqa: S608
+                [
+                    (
+                        uuid.uuid4(),
+                        run_id,
+                        org_id,
+                        name,
+                        usage.input_tokens if i == 0 else 0,
+                        usage.output_tokens if i == 0 else 0,
+                        usage.cost if i == 0 else 0,
+                    )
+                    for i, name in enumerate(dict.fromkeys(evaluation.competitors))
+                ],
             )
     return True
 
@@ -117,24 +151,22 @@ def write_failed(
     db: Database,
     *,
     batch_id: UUID,
-    org_id: UUID,
     cell: Cell,
     reason: str,
     provider: str | None = None,
     placeholder: bool = False,
 ) -> None:
     """Record why a cell failed (it is retried by a later run and never charged)."""
-    params = _base(batch_id, org_id, cell) | {
+    claim = _key(batch_id, cell) | {
+        "run_id": None,
         "status": "failed",
         "reason": reason[:2000],
         "provider": provider,
-        "text": None,
         "placeholder": placeholder,
         "simulated": False,
-        "input_tokens": None,
-        "output_tokens": None,
-        "cost": 0,
+        "sov": None,
+        "evaluator": None,
         "duration": None,
     }
     with db.transaction() as conn:
-        conn.execute(_UPSERT_RUN, params)
+        conn.execute(_CLAIM, claim)

@@ -1,9 +1,10 @@
 """Import org files into PostgreSQL: validate everything first, then write in one transaction.
 
-Every write is an upsert keyed on the deterministic ids, and "changed" is counted from what the
-database really changed, so importing the same file twice reports nothing changed. Questions,
-models and locations left out of a new version of the file are retired (kept for history: old
-question runs point at them), and come back if the file lists them again.
+It writes the product tables, so it runs only in owned mode (senso built them); in external mode
+the product owns its orgs and the import is refused. Every write is an upsert keyed on the
+deterministic ids, and "changed" is counted from what the database really changed, so importing
+the same file twice reports nothing changed. Questions, models and locations left out of a new
+version of the file are deleted (their past question runs keep their ids and texts).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import yaml
 from pydantic import ValidationError
 
+from handlers.billing.ledger import grant_credits
 from handlers.db.database import Database
+from handlers.db.migrate import require_owned
+from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError
 from handlers.orgdata.schema import OrgFile, OrgSpec, derived_id
 
@@ -88,27 +93,37 @@ def demo_org_path() -> Path:
 
 
 def import_orgs(db: Database, org_file: OrgFile) -> ImportReport:
+    """Write the orgs into the product tables senso owns; refused in external mode."""
     report = ImportReport()
     with db.transaction() as conn:
+        require_owned(conn, "orgs import")
         for spec in org_file.orgs:
-            _import_org(conn, spec, report)
+            _import_org(conn, db.tables, spec, report)
             report.orgs.append(spec.slug)
     return report
 
 
-def _import_org(conn: psycopg.Connection[Any], spec: OrgSpec, report: ImportReport) -> None:
+def _import_org(
+    conn: psycopg.Connection[Any], t: Tables, spec: OrgSpec, report: ImportReport
+) -> None:
     partner = spec.partner
     taken = conn.execute(
-        "SELECT org_id FROM orgs WHERE slug = %s AND org_id <> %s", (spec.slug, spec.id)
+        "SELECT org_id FROM senso.org_aliases WHERE slug = %s AND org_id <> %s",
+        (spec.slug, spec.id),
     ).fetchone()
     if taken:
         raise InvalidInputError(f"org slug {spec.slug!r} already belongs to another org id")
+    conn.execute(
+        """INSERT INTO senso.org_aliases (slug, org_id) VALUES (%s, %s)
+           ON CONFLICT (org_id) DO UPDATE SET slug = EXCLUDED.slug""",
+        (spec.slug, spec.id),
+    )
     report.count(
         "partners",
         conn.execute(
-            """INSERT INTO partners (partner_id, slug, name) VALUES (%s, %s, %s)
-               ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name
-               WHERE partners.name IS DISTINCT FROM EXCLUDED.name""",
+            f"""INSERT INTO {t.partners} (partner_id, slug, name) VALUES (%s, %s, %s)
+                ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name
+                WHERE {t.partners}.name IS DISTINCT FROM EXCLUDED.name""",  # noqa: S608
             (partner.partner_id, partner.slug, partner.name),
         ).rowcount,
     )
@@ -116,148 +131,145 @@ def _import_org(conn: psycopg.Connection[Any], spec: OrgSpec, report: ImportRepo
         report.count(
             "pricing",
             conn.execute(
-                """INSERT INTO pricing_configs
-                       (partner_id, action, wholesale_fixed_price, wholesale_margin_pct)
-                   VALUES (%s, 'question_run', %s, %s)
-                   ON CONFLICT (partner_id, action) DO UPDATE
-                     SET wholesale_fixed_price = EXCLUDED.wholesale_fixed_price,
-                         wholesale_margin_pct = EXCLUDED.wholesale_margin_pct
-                   WHERE (pricing_configs.wholesale_fixed_price,
-                          pricing_configs.wholesale_margin_pct)
-                         IS DISTINCT FROM (EXCLUDED.wholesale_fixed_price,
-                                           EXCLUDED.wholesale_margin_pct)""",
-                (partner.partner_id, partner.fixed_price, partner.margin_pct),
+                f"""INSERT INTO {t.wholesale_pricing}
+                        (config_id, partner_id, action, wholesale_fixed_price,
+                         wholesale_margin_pct)
+                    VALUES (%s, %s, 'question_run', %s, %s)
+                    ON CONFLICT (config_id) DO UPDATE
+                      SET wholesale_fixed_price = EXCLUDED.wholesale_fixed_price,
+                          wholesale_margin_pct = EXCLUDED.wholesale_margin_pct
+                    WHERE ({t.wholesale_pricing}.wholesale_fixed_price,
+                           {t.wholesale_pricing}.wholesale_margin_pct)
+                          IS DISTINCT FROM (EXCLUDED.wholesale_fixed_price,
+                                            EXCLUDED.wholesale_margin_pct)""",  # noqa: S608
+                (
+                    derived_id("pricing", partner.slug),
+                    partner.partner_id,
+                    partner.fixed_price,
+                    partner.margin_pct,
+                ),
             ).rowcount,
         )
     report.count(
         "orgs",
         conn.execute(
-            """INSERT INTO orgs (org_id, slug, name, partner_id, is_free_tier, industry)
-               VALUES (%s, %s, %s, %s, %s, %s)
-               ON CONFLICT (org_id) DO UPDATE
-                 SET slug = EXCLUDED.slug, name = EXCLUDED.name,
-                     partner_id = EXCLUDED.partner_id, is_free_tier = EXCLUDED.is_free_tier,
-                     industry = EXCLUDED.industry, updated_at = now(), deleted_at = NULL
-               WHERE (orgs.slug, orgs.name, orgs.partner_id, orgs.is_free_tier, orgs.industry,
-                      orgs.deleted_at)
-                     IS DISTINCT FROM (EXCLUDED.slug, EXCLUDED.name, EXCLUDED.partner_id,
-                                       EXCLUDED.is_free_tier, EXCLUDED.industry, NULL)""",
-            (spec.id, spec.slug, spec.name, partner.partner_id, spec.is_free_tier, spec.industry),
+            f"""INSERT INTO {t.orgs} (org_id, name, partner_id, is_free_tier)
+                VALUES (%s, %s, %s, %s)
+                ON CONFLICT (org_id) DO UPDATE
+                  SET name = EXCLUDED.name, partner_id = EXCLUDED.partner_id,
+                      is_free_tier = EXCLUDED.is_free_tier, deleted_at = NULL
+                WHERE ({t.orgs}.name, {t.orgs}.partner_id, {t.orgs}.is_free_tier,
+                       {t.orgs}.deleted_at)
+                      IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.partner_id,
+                                        EXCLUDED.is_free_tier, NULL)""",  # noqa: S608
+            (spec.id, spec.name, partner.partner_id, spec.is_free_tier),
         ).rowcount,
     )
-    _sync_websites(conn, spec, report)
-    _sync_children(conn, spec, report)
-    _sync_schedule(conn, spec, report)
-    _opening_balance(conn, spec, report)
+    _sync_websites(conn, t, spec, report)
+    _sync_children(conn, t, spec, report)
+    _sync_schedule(conn, t, spec, report)
+    _opening_balance(conn, t, spec, report)
 
 
-def _sync_websites(conn: psycopg.Connection[Any], spec: OrgSpec, report: ImportReport) -> None:
+def _sync_websites(
+    conn: psycopg.Connection[Any], t: Tables, spec: OrgSpec, report: ImportReport
+) -> None:
     current = conn.execute(
-        "SELECT url FROM org_websites WHERE org_id = %s ORDER BY position", (spec.id,)
+        f"SELECT url FROM {t.org_websites} WHERE org_id = %s ORDER BY created_at, url",  # noqa: S608
+        (spec.id,),
     ).fetchall()
     if [row["url"] for row in current] == spec.websites:
         return
-    conn.execute("DELETE FROM org_websites WHERE org_id = %s", (spec.id,))
+    conn.execute(f"DELETE FROM {t.org_websites} WHERE org_id = %s", (spec.id,))  # noqa: S608
     for position, url in enumerate(spec.websites):
         conn.execute(
-            "INSERT INTO org_websites (org_id, url, position) VALUES (%s, %s, %s)",
-            (spec.id, url, position),
+            f"""INSERT INTO {t.org_websites} (org_website_id, org_id, url, created_at)
+                VALUES (%s, %s, %s, now() + %s * interval '1 microsecond')""",  # noqa: S608
+            (derived_id(str(spec.id), "website", url), spec.id, url, position),
         )
     report.count("websites", max(len(spec.websites), 1))
 
 
-def _sync_children(conn: psycopg.Connection[Any], spec: OrgSpec, report: ImportReport) -> None:
+def _sync_children(
+    conn: psycopg.Connection[Any], t: Tables, spec: OrgSpec, report: ImportReport
+) -> None:
+    """Upsert questions, models and locations; the file's order is their creation order."""
     org = str(spec.id)
-    question_ids = []
-    for position, question in enumerate(spec.question_specs):
-        qid = derived_id(org, "question", question.text)
-        question_ids.append(qid)
-        report.count(
-            "questions",
-            conn.execute(
-                """INSERT INTO geo_questions
-                       (question_id, org_id, question_text, question_type, tags, position)
-                   VALUES (%s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (question_id) DO UPDATE
-                     SET question_type = EXCLUDED.question_type, tags = EXCLUDED.tags,
-                         position = EXCLUDED.position, retired_at = NULL
-                   WHERE (geo_questions.question_type, geo_questions.tags,
-                          geo_questions.position, geo_questions.retired_at)
-                         IS DISTINCT FROM (EXCLUDED.question_type, EXCLUDED.tags,
-                                           EXCLUDED.position, NULL)""",
-                (qid, spec.id, question.text, question.type, question.tags, position),
-            ).rowcount,
+    # (table, id column, [(id, columns to set)]) for each kind of child.
+    questions: list[tuple[UUID, dict[str, Any]]] = [
+        (
+            derived_id(org, "question", q.text),
+            {"question_text": q.text, "type": q.type, "tags": q.tags},
         )
-    model_ids = []
-    for position, name in enumerate(spec.models):
-        mid = derived_id(org, "model", name)
-        model_ids.append(mid)
-        report.count(
-            "models",
-            conn.execute(
-                """INSERT INTO geo_models (model_id, org_id, name, position)
-                   VALUES (%s, %s, %s, %s)
-                   ON CONFLICT (model_id) DO UPDATE
-                     SET position = EXCLUDED.position, retired_at = NULL
-                   WHERE (geo_models.position, geo_models.retired_at)
-                         IS DISTINCT FROM (EXCLUDED.position, NULL)""",
-                (mid, spec.id, name, position),
-            ).rowcount,
+        for q in spec.question_specs
+    ]
+    models: list[tuple[UUID, dict[str, Any]]] = [
+        (derived_id(org, "model", name), {"name": name}) for name in spec.models
+    ]
+    locations: list[tuple[UUID, dict[str, Any]]] = [
+        (
+            derived_id(org, "location", loc.country, loc.region or ""),
+            {"country_code": loc.country, "region_name": loc.region},
         )
-    location_ids = []
-    for position, loc in enumerate(spec.location_specs):
-        lid = derived_id(org, "location", loc.country, loc.region or "")
-        location_ids.append(lid)
-        report.count(
-            "locations",
-            conn.execute(
-                """INSERT INTO org_locations
-                       (location_id, org_id, country_code, region_name, position)
-                   VALUES (%s, %s, %s, %s, %s)
-                   ON CONFLICT (location_id) DO UPDATE
-                     SET position = EXCLUDED.position, retired_at = NULL
-                   WHERE (org_locations.position, org_locations.retired_at)
-                         IS DISTINCT FROM (EXCLUDED.position, NULL)""",
-                (lid, spec.id, loc.country, loc.region, position),
-            ).rowcount,
-        )
-    for table, key, ids in (
-        ("geo_questions", "question_id", question_ids),
-        ("geo_models", "model_id", model_ids),
-        ("org_locations", "location_id", location_ids),
+        for loc in spec.location_specs
+    ]
+    for kind, table, key, children in (
+        ("questions", t.geo_questions, "geo_question_id", questions),
+        ("models", t.geo_models, "geo_model_id", models),
+        ("locations", t.org_locations, "org_location_id", locations),
     ):
-        # Table and key names come from the constant tuple above, never from input.
-        retired = conn.execute(
-            f"UPDATE {table} SET retired_at = now() "  # noqa: S608
-            f"WHERE org_id = %s AND retired_at IS NULL AND NOT ({key} = ANY(%s))",
-            (spec.id, ids),
+        for position, (child_id, values) in enumerate(children):
+            columns = list(values)
+            # Column names come from the constant tuples above, never from input.
+            inserted = conn.execute(
+                f"""INSERT INTO {table} ({key}, org_id, {", ".join(columns)}, created_at)
+                    VALUES (%s, %s, {", ".join(["%s"] * len(columns))},
+                            now() + %s * interval '1 microsecond')
+                    ON CONFLICT ({key}) DO NOTHING""",  # noqa: S608
+                (child_id, spec.id, *values.values(), position),
+            ).rowcount
+            if not inserted and "type" in values:
+                inserted = conn.execute(
+                    f"""UPDATE {table} SET type = %s, tags = %s WHERE {key} = %s
+                        AND (type, tags) IS DISTINCT FROM (%s, %s)""",  # noqa: S608
+                    (values["type"], values["tags"], child_id, values["type"], values["tags"]),
+                ).rowcount
+            report.count(kind, inserted)
+        removed = conn.execute(
+            f"DELETE FROM {table} WHERE org_id = %s AND NOT ({key} = ANY(%s))",  # noqa: S608
+            (spec.id, [child_id for child_id, _ in children]),
         ).rowcount
-        report.count(f"retired {table}", retired)
+        report.count(f"removed {kind}", removed)
 
 
-def _sync_schedule(conn: psycopg.Connection[Any], spec: OrgSpec, report: ImportReport) -> None:
+def _sync_schedule(
+    conn: psycopg.Connection[Any], t: Tables, spec: OrgSpec, report: ImportReport
+) -> None:
     days = spec.schedule_days
     current = conn.execute(
-        "SELECT day_of_week FROM org_schedules WHERE org_id = %s ORDER BY day_of_week", (spec.id,)
+        f"SELECT day_of_week FROM {t.org_schedules} WHERE org_id = %s ORDER BY day_of_week",  # noqa: S608
+        (spec.id,),
     ).fetchall()
     if [row["day_of_week"] for row in current] == days:
         return
-    conn.execute("DELETE FROM org_schedules WHERE org_id = %s", (spec.id,))
+    conn.execute(f"DELETE FROM {t.org_schedules} WHERE org_id = %s", (spec.id,))  # noqa: S608
     for day in days:
         conn.execute(
-            "INSERT INTO org_schedules (org_id, day_of_week) VALUES (%s, %s)", (spec.id, day)
+            f"INSERT INTO {t.org_schedules} (org_id, day_of_week) VALUES (%s, %s)",  # noqa: S608
+            (spec.id, day),
         )
     report.count("schedule", max(len(days), 1))
 
 
-def _opening_balance(conn: psycopg.Connection[Any], spec: OrgSpec, report: ImportReport) -> None:
+def _opening_balance(
+    conn: psycopg.Connection[Any], t: Tables, spec: OrgSpec, report: ImportReport
+) -> None:
     """The file's `credits` are granted once, as the opening balance of the org's payer."""
     if spec.credits <= 0:
         return
-    from handlers.billing.ledger import grant_credits
-
     granted = grant_credits(
         conn,
+        t,
         org_id=spec.id,
         amount=Decimal(spec.credits),
         source_type="opening_balance",

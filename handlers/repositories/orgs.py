@@ -19,7 +19,6 @@ class Question(BaseModel):
     question_id: UUID
     text: str
     question_type: str
-    tags: list[str]
 
 
 class GeoModel(BaseModel):
@@ -54,7 +53,6 @@ class OrgDetails(BaseModel):
     org_id: UUID
     slug: str
     name: str
-    industry: str | None
     is_free_tier: bool
     partner_id: UUID
     partner: str
@@ -79,19 +77,36 @@ def _as_uuid(ref: str) -> UUID | None:
 
 
 class OrgRepository:
+    """Reads the product's org tables; the slug is senso's alias (senso.org_aliases)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._t = db.tables
 
     def resolve_id(
         self, conn: psycopg.Connection[Any], ref: str, *, names: bool = False
     ) -> UUID:
-        """An org id from an id or a slug; with `names` (read commands only) then from the full
-        name or a name prefix that fits one org, case-insensitive. NotFoundError otherwise."""
+        """An org id from an id, a senso alias or the org's exact name; with `names` (read
+        commands only) then from a name prefix that fits one org, case-insensitive.
+        NotFoundError otherwise. Deleted orgs resolve too, so that `load` can refuse them by
+        name rather than claim they do not exist.
+        """
+        t = self._t
         as_id = _as_uuid(ref)
         row = conn.execute(
-            "SELECT org_id FROM orgs WHERE (org_id = %s OR slug = %s) AND deleted_at IS NULL",
-            (as_id, ref.strip().lower()),
+            f"""SELECT o.org_id FROM {t.orgs} o
+                LEFT JOIN senso.org_aliases a ON a.org_id = o.org_id
+                WHERE o.org_id = %(id)s OR a.slug = %(slug)s
+                ORDER BY o.deleted_at NULLS FIRST LIMIT 1""",  # noqa: S608
+            {"id": as_id, "slug": ref.strip().lower()},
         ).fetchone()
+        if row is None:
+            rows = conn.execute(
+                f"SELECT org_id FROM {t.orgs} WHERE lower(name) = %s AND deleted_at IS NULL",  # noqa: S608
+                (ref.strip().lower(),),
+            ).fetchall()
+            if len(rows) == 1:
+                row = rows[0]
         if row is None and names and ref.strip():
             row = self._by_name(conn, ref.strip())
         if row is None:
@@ -105,8 +120,11 @@ class OrgRepository:
     def _by_name(self, conn: psycopg.Connection[Any], name: str) -> dict[str, Any] | None:
         pattern = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = conn.execute(
-            "SELECT org_id, slug, name, lower(name) = lower(%s) AS exact FROM orgs "
-            "WHERE deleted_at IS NULL AND lower(name) LIKE %s ORDER BY exact DESC, slug LIMIT 6",
+            f"""SELECT o.org_id, coalesce(a.slug, o.org_id::text) AS slug, o.name,
+                       lower(o.name) = lower(%s) AS exact
+                FROM {self._t.orgs} o LEFT JOIN senso.org_aliases a ON a.org_id = o.org_id
+                WHERE o.deleted_at IS NULL AND lower(o.name) LIKE %s
+                ORDER BY exact DESC, slug LIMIT 6""",  # noqa: S608
             (name, pattern + "%"),
         ).fetchall()
         if rows and (rows[0]["exact"] or len(rows) == 1):
@@ -125,83 +143,110 @@ class OrgRepository:
             return self.load(conn, self.resolve_id(conn, ref, names=names))
 
     def load(self, conn: psycopg.Connection[Any], org_id: UUID) -> OrgDetails:
+        """Everything an evaluation needs; a deleted org (deleted_at) is refused (InvalidInput)."""
+        t = self._t
         org = conn.execute(
-            """SELECT o.*, p.name AS partner_name FROM orgs o
-               JOIN partners p ON p.partner_id = o.partner_id WHERE o.org_id = %s""",
+            f"""SELECT o.org_id, o.name, o.partner_id, o.is_free_tier, o.deleted_at,
+                       p.name AS partner_name, a.slug
+                FROM {t.orgs} o
+                LEFT JOIN {t.partners} p ON p.partner_id = o.partner_id
+                LEFT JOIN senso.org_aliases a ON a.org_id = o.org_id
+                WHERE o.org_id = %s""",  # noqa: S608
             (org_id,),
         ).fetchone()
         if org is None:
             raise NotFoundError(f"no org {org_id}", hint="see `senso orgs list`")
+        if org["deleted_at"] is not None:
+            raise InvalidInputError(
+                f"org {org['slug'] or org_id} was deleted on {org['deleted_at']:%Y-%m-%d}; "
+                "deleted orgs are not evaluated",
+                hint="restore it in the product (deleted_at = NULL) to evaluate it again",
+            )
         websites = conn.execute(
-            "SELECT url FROM org_websites WHERE org_id = %s ORDER BY position", (org_id,)
+            f"SELECT url FROM {t.org_websites} WHERE org_id = %s ORDER BY created_at, url",  # noqa: S608
+            (org_id,),
         ).fetchall()
         questions = conn.execute(
-            """SELECT question_id, question_text AS text, question_type, tags FROM geo_questions
-               WHERE org_id = %s AND retired_at IS NULL ORDER BY position""",
+            f"""SELECT geo_question_id AS question_id, question_text AS text,
+                       coalesce(type, 'topic') AS question_type
+                FROM {t.geo_questions} WHERE org_id = %s
+                ORDER BY created_at, geo_question_id""",  # noqa: S608
             (org_id,),
         ).fetchall()
         models = conn.execute(
-            """SELECT model_id, name FROM geo_models WHERE org_id = %s AND retired_at IS NULL
-               ORDER BY position""",
+            f"""SELECT geo_model_id AS model_id, name FROM {t.geo_models} WHERE org_id = %s
+                ORDER BY created_at, geo_model_id""",  # noqa: S608
             (org_id,),
         ).fetchall()
         locations = conn.execute(
-            """SELECT location_id, country_code, region_name FROM org_locations
-               WHERE org_id = %s AND retired_at IS NULL ORDER BY position""",
+            f"""SELECT org_location_id AS location_id, country_code, region_name
+                FROM {t.org_locations} WHERE org_id = %s
+                ORDER BY created_at, org_location_id""",  # noqa: S608
             (org_id,),
         ).fetchall()
         schedule = conn.execute(
-            "SELECT day_of_week FROM org_schedules WHERE org_id = %s ORDER BY day_of_week",
+            f"SELECT DISTINCT day_of_week FROM {t.org_schedules} WHERE org_id = %s "  # noqa: S608
+            "ORDER BY day_of_week",
             (org_id,),
         ).fetchall()
-        payer = payer_for_org(conn, org_id)
+        payer = payer_for_org(conn, t, org_id)
         return OrgDetails(
             org_id=org["org_id"],
-            slug=org["slug"],
+            slug=org["slug"] or str(org["org_id"]),
             name=org["name"],
-            industry=org["industry"],
             is_free_tier=org["is_free_tier"],
             partner_id=org["partner_id"],
-            partner=org["partner_name"],
+            partner=org["partner_name"] or str(org["partner_id"]),
             websites=[w["url"] for w in websites],
             questions=[Question(**q) for q in questions],
             models=[GeoModel(**m) for m in models],
-            locations=[Location(**loc) for loc in locations],
-            schedule=[s["day_of_week"] for s in schedule],
+            locations=[
+                Location(
+                    location_id=loc["location_id"],
+                    country_code=loc["country_code"].strip(),
+                    region_name=loc["region_name"],
+                )
+                for loc in locations
+            ],
+            schedule=[int(s["day_of_week"]) for s in schedule],
             payer_type=payer.payer_type,
-            balance=balance_of(conn, payer.payer_type, payer.payer_id),
+            balance=balance_of(conn, t, payer.payer_type, payer.payer_id),
         )
 
     def list_all(self) -> list[OrgSummary]:
+        t = self._t
         with self._db.connect() as conn:
             rows = conn.execute(
-                """SELECT o.org_id, o.slug, o.name, p.name AS partner, o.is_free_tier,
-                     (SELECT count(*) FROM geo_questions q
-                       WHERE q.org_id = o.org_id AND q.retired_at IS NULL) AS questions,
-                     (SELECT count(*) FROM geo_models m
-                       WHERE m.org_id = o.org_id AND m.retired_at IS NULL) AS models,
-                     (SELECT count(*) FROM org_locations l
-                       WHERE l.org_id = o.org_id AND l.retired_at IS NULL) AS locations,
-                     coalesce((SELECT array_agg(day_of_week ORDER BY day_of_week)
-                                 FROM org_schedules s WHERE s.org_id = o.org_id), '{}')
+                f"""SELECT o.org_id, coalesce(a.slug, o.org_id::text) AS slug, o.name,
+                     coalesce(p.name, o.partner_id::text, '') AS partner, o.is_free_tier,
+                     (SELECT count(*) FROM {t.geo_questions} q WHERE q.org_id = o.org_id)
+                       AS questions,
+                     (SELECT count(*) FROM {t.geo_models} m WHERE m.org_id = o.org_id) AS models,
+                     (SELECT count(*) FROM {t.org_locations} l WHERE l.org_id = o.org_id)
+                       AS locations,
+                     coalesce((SELECT array_agg(DISTINCT s.day_of_week::int)
+                                 FROM {t.org_schedules} s WHERE s.org_id = o.org_id), '{{}}')
                        AS schedule,
-                     coalesce(b.current_balance, 0) AS balance
-                   FROM orgs o
-                   JOIN partners p ON p.partner_id = o.partner_id
-                   LEFT JOIN credit_balances b
-                     ON (b.owner_type, b.owner_id) =
-                        (CASE WHEN o.is_free_tier THEN 'PARTNER' ELSE 'ORG' END,
-                         CASE WHEN o.is_free_tier THEN o.partner_id ELSE o.org_id END)
+                     coalesce((SELECT sum(b.current_balance) FROM {t.credit_balances} b
+                               WHERE CASE WHEN o.is_free_tier
+                                          THEN b.partner_id = o.partner_id AND b.org_id IS NULL
+                                          ELSE b.org_id = o.org_id END), 0) AS balance
+                   FROM {t.orgs} o
+                   LEFT JOIN {t.partners} p ON p.partner_id = o.partner_id
+                   LEFT JOIN senso.org_aliases a ON a.org_id = o.org_id
                    WHERE o.deleted_at IS NULL
-                   ORDER BY o.slug"""
+                   ORDER BY 2"""  # noqa: S608
             ).fetchall()
         return [OrgSummary(**row) for row in rows]
 
     def scheduled_on(self, day_of_week: int) -> list[UUID]:
+        t = self._t
         with self._db.connect() as conn:
             rows = conn.execute(
-                """SELECT s.org_id FROM org_schedules s JOIN orgs o ON o.org_id = s.org_id
-                   WHERE s.day_of_week = %s AND o.deleted_at IS NULL ORDER BY o.slug""",
+                f"""SELECT DISTINCT s.org_id, coalesce(a.slug, s.org_id::text) AS slug
+                    FROM {t.org_schedules} s JOIN {t.orgs} o ON o.org_id = s.org_id
+                    LEFT JOIN senso.org_aliases a ON a.org_id = o.org_id
+                    WHERE s.day_of_week = %s AND o.deleted_at IS NULL ORDER BY 2""",  # noqa: S608
                 (day_of_week,),
             ).fetchall()
         return [row["org_id"] for row in rows]

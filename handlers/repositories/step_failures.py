@@ -24,7 +24,8 @@ def record_step_failure(db: Database, execution_id: str, step: str, error: str, 
     try:
         with db.transaction() as conn:
             conn.execute(
-                """INSERT INTO step_logs (execution_arn, timestamp, level, step, message, fields)
+                """INSERT INTO senso.step_logs
+                       (execution_arn, timestamp, level, step, message, fields)
                    VALUES (%s, now(), 'ERROR', %s, 'step failed', %s)""",
                 (execution_id, step, Jsonb({"error": error, "cause": cause[:MAX_RECORDED_CAUSE]})),
             )
@@ -37,7 +38,7 @@ def recorded_cause(
 ) -> str | None:
     """The newest recorded cause of `error` (of any error: None) in this execution."""
     row = conn.execute(
-        """SELECT fields->>'cause' AS cause FROM step_logs
+        """SELECT fields->>'cause' AS cause FROM senso.step_logs
            WHERE execution_arn = %(execution)s AND message = 'step failed'
              AND (%(error)s::text IS NULL OR fields->>'error' = %(error)s)
            ORDER BY timestamp DESC, log_id DESC LIMIT 1""",

@@ -14,9 +14,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError
-
-Orchestrator = Literal["step_functions", "inngest"]
 
 
 class StepModel(BaseModel):
@@ -35,6 +34,8 @@ class BatchRef(StepModel):
     status: Literal["pending", "running", "completed", "failed"]
     is_existing: bool
     matrix_size: int
+    # A shadow batch writes senso's shadow tables: no product row, no credit (Tables.shadow).
+    shadow: bool = False
 
 
 class WorkflowInput(StepModel):
@@ -45,8 +46,9 @@ class WorkflowInput(StepModel):
     org_id: UUID
     triggered_by: str = Field(default="manual", max_length=64)
     user_id: str | None = Field(default=None, max_length=128)
-    orchestrator: Orchestrator = "step_functions"
     batch_day: date | None = None
+    # Run as a shadow of the old system: every write goes to senso's shadow tables.
+    shadow: bool = False
     # New for every trigger (see handlers.executions.workflow_input); the steps ignore it.
     trigger_id: str | None = Field(default=None, max_length=64)
 
@@ -68,6 +70,11 @@ class BatchStepInput(WorkflowInput):
             if isinstance(batch, BatchRef):
                 return {**data, "batch_id": batch.batch_id}
         return data
+
+    def tables(self, ctx: StepContext) -> Tables:
+        """The tables this batch writes: the product's, or senso's shadow copies (the execution
+        input's `shadow` travels to every task)."""
+        return ctx.db.tables.for_batch(self.shadow)
 
 
 @dataclass

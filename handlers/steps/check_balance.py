@@ -1,8 +1,9 @@
 """CheckBalance: can the payer cover the cells still to run?
 
-The estimate uses `charge_for_cell`, the very function TrackUsage charges with, and the payer
-recorded here on the batch is the one TrackUsage debits. Insufficient credits is its own
-non-retryable error (Senso.InsufficientCredits), raised before any provider is called.
+The estimate uses `estimate_unit`, which prices a cell with `charge_for_cell`, the very function
+TrackUsage charges with, margin included (handlers.billing.pricing states the overdraft policy).
+The payer recorded here on senso's batch row is the one TrackUsage debits. Insufficient credits
+is its own non-retryable error (Senso.InsufficientCredits), raised before any provider is called.
 """
 
 from __future__ import annotations
@@ -10,14 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handlers.billing.ledger import balance_of, payer_for_org
-from handlers.billing.pricing import charge_for_cell, load_pricing
+from handlers.billing.pricing import estimate_unit, load_pricing
 from handlers.errors import InsufficientCreditsError
 from handlers.repositories.batches import cells_to_run_count, load_batch
 from handlers.steps.base import BatchStepInput, Step, StepContext, StepModel, register
-
-# Until a provider reports a cost, a cell's own cost is unknown; the price function then falls
-# back to the fixed or default price, exactly as it will when charging a zero-cost cell.
-EXPECTED_CELL_COST = Decimal(0)
 
 
 class BalanceCheck(StepModel):
@@ -29,16 +26,17 @@ class BalanceCheck(StepModel):
 
 
 def check_balance(ctx: StepContext, data: BatchStepInput) -> BalanceCheck:
+    tables = data.tables(ctx)
+    product = ctx.db.tables  # orgs, pricing and balances are the product's, shadow or not
     with ctx.db.transaction() as conn:
-        load_batch(conn, data.batch_id, lock=True)
-        payer = payer_for_org(conn, data.org_id)
-        unit = charge_for_cell(load_pricing(conn, payer.partner_id), EXPECTED_CELL_COST).amount
-        cells = cells_to_run_count(conn, data.batch_id, data.org_id)
+        load_batch(conn, tables, data.batch_id, lock=True)
+        payer = payer_for_org(conn, product, data.org_id)
+        unit = estimate_unit(load_pricing(conn, product, payer.partner_id))
+        cells = cells_to_run_count(conn, tables, data.batch_id, data.org_id)
         estimate = unit * cells
-        balance = balance_of(conn, payer.payer_type, payer.payer_id)
+        balance = balance_of(conn, product, payer.payer_type, payer.payer_id)
         conn.execute(
-            """UPDATE question_run_batches
-               SET payer_type = %s, payer_id = %s, unit_price = %s, updated_at = now()
+            """UPDATE senso.batches SET payer_type = %s, payer_id = %s, unit_price = %s
                WHERE batch_id = %s""",
             (payer.payer_type, payer.payer_id, unit, data.batch_id),
         )

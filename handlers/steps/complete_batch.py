@@ -1,7 +1,8 @@
-"""CompleteBatch: store the aggregates and make this batch the org's latest, atomically.
+"""CompleteBatch: store the aggregates and counters, and move is_latest, atomically.
 
-New batches start with is_latest = false; here, in one transaction, the previous latest is
-cleared and this one set, so readers never see two latest batches (or none after a failure).
+New batches start with is_latest = false; here, in one transaction, the batch completes and
+becomes the org's latest unless a completed batch of a newer batch day exists (a redrive of an
+old batch never hides a newer one), so readers never see two latest batches or none.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 from typing import Any
 
 from handlers.analytics.aggregates import compute_aggregates
-from handlers.repositories.batches import load_batch
+from handlers.repositories.batches import load_batch, mark_completed, refresh_counters
 from handlers.steps.base import BatchStepInput, Step, StepContext, StepModel, register
 
 
@@ -26,21 +27,12 @@ class Completion(StepModel):
 
 
 def complete_batch(ctx: StepContext, data: BatchStepInput) -> Completion:
+    tables = data.tables(ctx)
     with ctx.db.transaction() as conn:
-        batch = load_batch(conn, data.batch_id, lock=True)
-        aggregates: dict[str, Any] = compute_aggregates(conn, batch["batch_id"])
-        conn.execute(
-            "UPDATE question_run_batches SET is_latest = false "
-            "WHERE org_id = %s AND is_latest AND batch_id <> %s",
-            (batch["org_id"], batch["batch_id"]),
-        )
-        conn.execute(
-            """UPDATE question_run_batches
-               SET status = 'completed', is_latest = true, aggregates = %s,
-                   completed_at = coalesce(completed_at, now()), updated_at = now()
-               WHERE batch_id = %s""",
-            (json.dumps(aggregates), batch["batch_id"]),
-        )
+        batch = load_batch(conn, tables, data.batch_id, lock=True)
+        aggregates: dict[str, Any] = compute_aggregates(conn, tables, batch["batch_id"])
+        refresh_counters(conn, tables, batch["batch_id"])
+        mark_completed(conn, tables, batch["batch_id"], json.dumps(aggregates))
     overall = aggregates["overall"]
     return Completion(
         status="completed",

@@ -14,6 +14,7 @@ from typing import Literal
 from uuid import UUID
 
 from handlers.errors import InvalidInputError
+from handlers.repositories.batches import fail_unfinished_of_execution
 from handlers.repositories.step_failures import recorded_cause
 from handlers.steps.base import Step, StepContext, StepModel, register
 
@@ -57,15 +58,14 @@ def finalize_execution(ctx: StepContext, data: FinalizeInput) -> Finalized:
             # The failed step's own words, when it recorded them (AWS's event carries no
             # cause we could pass through a task's small overrides).
             cause = recorded_cause(conn, ctx.execution_id, data.error) or cause
-        rows = conn.execute(
-            """UPDATE question_run_batches
-               SET status = 'failed', error_name = %s, error_cause = %s,
-                   failed_at = coalesce(failed_at, now()), updated_at = now()
-               WHERE execution_id = %s AND status IN ('pending', 'running')
-               RETURNING batch_id""",
-            (error, f"execution {status}: {cause}"[:MAX_CAUSE], ctx.execution_id),
-        ).fetchall()
-    failed = [row["batch_id"] for row in rows]
+        reason = f"execution {status}: {cause}"[:MAX_CAUSE]
+        failed = [
+            batch_id
+            for shadow in (False, True)
+            for batch_id in fail_unfinished_of_execution(
+                conn, ctx.db.tables.for_batch(shadow), ctx.execution_id, error, reason
+            )
+        ]
     return Finalized(execution_status=status, failed_batches=failed, batches_failed=len(failed))
 
 

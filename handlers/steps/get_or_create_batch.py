@@ -1,50 +1,41 @@
-"""GetOrCreateBatch: exactly one batch per org, UTC day and orchestrator, even under races.
+"""GetOrCreateBatch: exactly one batch per org and UTC day (live or shadow), even under races.
 
-The unique key does the work: ten racing triggers all run the same INSERT ... ON CONFLICT DO
-NOTHING and then read the one row that won. A failed lookup can never create a duplicate.
+senso's key (senso.batches, written in the same transaction as the product's batch row) does
+the work: ten racing triggers all run the same INSERT ... ON CONFLICT DO NOTHING and then read
+the one batch that won, whether or not the product table has a unique constraint. A failed
+lookup can never create a duplicate. A deleted org (deleted_at) is refused as invalid input.
 """
 
 from __future__ import annotations
 
-import uuid
-
+from handlers.repositories.batches import get_or_create
 from handlers.repositories.orgs import OrgRepository
 from handlers.steps.base import BatchRef, Step, StepContext, WorkflowInput, register
 
 
 def get_or_create_batch(ctx: StepContext, data: WorkflowInput) -> BatchRef:
     day = data.batch_day or ctx.today()
+    tables = ctx.db.tables.for_batch(data.shadow)
     with ctx.db.transaction() as conn:
         org = OrgRepository(ctx.db).load(conn, data.org_id)
-        inserted = conn.execute(
-            """INSERT INTO question_run_batches
-                   (batch_id, org_id, batch_day, orchestrator, execution_id, triggered_by)
-               VALUES (%s, %s, %s, %s, %s, %s)
-               ON CONFLICT (org_id, batch_day, orchestrator) DO NOTHING
-               RETURNING batch_id""",
-            (uuid.uuid4(), org.org_id, day, data.orchestrator, ctx.execution_id, data.triggered_by),
-        ).fetchone()
-        row = conn.execute(
-            """SELECT batch_id, status FROM question_run_batches
-               WHERE org_id = %s AND batch_day = %s AND orchestrator = %s""",
-            (org.org_id, day, data.orchestrator),
-        ).fetchone()
-        assert row is not None  # the INSERT above or a concurrent one created it
-        if inserted is None and row["status"] != "completed" and ctx.execution_id:
-            # A resumed batch is now driven by this execution.
-            conn.execute(
-                "UPDATE question_run_batches SET execution_id = %s, updated_at = now() "
-                "WHERE batch_id = %s",
-                (ctx.execution_id, row["batch_id"]),
-            )
+        key = get_or_create(
+            conn,
+            tables,
+            org_id=org.org_id,
+            day=day,
+            total_questions=org.matrix_size,
+            execution_id=ctx.execution_id,
+            triggered_by=data.triggered_by,
+        )
     return BatchRef(
-        batch_id=row["batch_id"],
+        batch_id=key.batch_id,
         org_id=org.org_id,
         org_name=org.name,
         batch_day=day,
-        status=row["status"],
-        is_existing=inserted is None,
+        status=key.status,  # type: ignore[arg-type]
+        is_existing=not key.created,
         matrix_size=org.matrix_size,
+        shadow=data.shadow,
     )
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from handlers.repositories.batches import find_batch, find_batch_of_execution, mark_failed
 from handlers.repositories.step_failures import recorded_cause
 from handlers.steps.base import BatchRef, Step, StepContext, StepModel, WorkflowInput, register
 
@@ -39,37 +40,25 @@ class MarkedFailed(StepModel):
 
 def mark_batch_failed(ctx: StepContext, data: MarkFailedInput) -> MarkedFailed:
     day = data.batch.batch_day if data.batch else (data.batch_day or ctx.today())
+    tables = ctx.db.tables.for_batch(data.shadow)
     with ctx.db.transaction() as conn:
         cause = data.error.Cause
         if cause is None and ctx.execution_id:
             cause = recorded_cause(conn, ctx.execution_id, data.error.Error)
         if cause is None:
             cause = f"{data.error.Error} (the cause is in the execution's history)"
-        row = conn.execute(
-            """UPDATE question_run_batches
-               SET status = 'failed', error_name = %(error)s, error_cause = %(cause)s,
-                   failed_at = coalesce(failed_at, now()), updated_at = now()
-               WHERE org_id = %(org)s AND orchestrator = %(orchestrator)s
-                 AND status <> 'completed'
-                 AND (execution_id = %(execution)s
-                      OR (batch_day = %(day)s
-                          AND NOT EXISTS (SELECT 1 FROM question_run_batches
-                                          WHERE execution_id = %(execution)s)))
-               RETURNING batch_id""",
-            {
-                "error": data.error.Error,
-                "cause": cause[:MAX_CAUSE],
-                "org": data.org_id,
-                "orchestrator": data.orchestrator,
-                "execution": ctx.execution_id,
-                "day": day,
-            },
-        ).fetchone()
+        # The batch this execution drives, else the org's batch of the day.
+        batch = (
+            find_batch_of_execution(conn, tables, ctx.execution_id) if ctx.execution_id else None
+        ) or find_batch(conn, tables, data.org_id, day)
+        recorded = batch is not None and mark_failed(
+            conn, tables, batch["batch_id"], data.error.Error, cause[:MAX_CAUSE]
+        )
     return MarkedFailed(
-        batch_id=row["batch_id"] if row else None,
-        recorded=row is not None,
+        batch_id=batch["batch_id"] if batch and recorded else None,
+        recorded=recorded,
         error=data.error.Error,
-        batches_failed=1 if row else 0,
+        batches_failed=1 if recorded else 0,
     )
 
 

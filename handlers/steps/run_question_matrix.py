@@ -1,8 +1,9 @@
 """RunQuestionMatrixWithEvaluation: answer and evaluate every cell not yet complete.
 
 A resumed run (a retry, a redrive, a same-day re-trigger) reads the cells with no completed run
-and makes no provider call for the others. Progress is derivable at any moment from the
-database (`batch_progress`), which is what `senso trigger` and `senso status` display.
+and makes no provider call for the others. Progress is derivable at any moment from senso's
+cell rows (senso.cell_runs), which `senso trigger` and `senso status` display; the product
+batch's stored counters are recounted from them when the step ends.
 
 The step ends in one of three ways: every cell done and few enough failed (the summary); cells
 still failing transiently when the budget ran out (`Senso.Transient`, retried by the state
@@ -18,7 +19,13 @@ from handlers.evaluation import OrgProfile
 from handlers.matrix.outcome import check_outcome
 from handlers.matrix.runner import MatrixRunner
 from handlers.matrix.variations_cache import org_variations
-from handlers.repositories.batches import Cell, load_batch, pending_cells, progress
+from handlers.repositories.batches import (
+    Cell,
+    load_batch,
+    pending_cells,
+    progress,
+    refresh_counters,
+)
 from handlers.repositories.orgs import OrgRepository
 from handlers.runtime import WorkflowServices
 from handlers.steps.base import BatchStepInput, Step, StepContext, StepModel, register
@@ -37,10 +44,11 @@ class MatrixSummary(StepModel):
 
 def run_question_matrix(ctx: StepContext, data: BatchStepInput) -> MatrixSummary:
     services: WorkflowServices = ctx.services
+    tables = data.tables(ctx)
     with ctx.db.connect() as conn:
-        batch = load_batch(conn, data.batch_id)
+        batch = load_batch(conn, tables, data.batch_id)
         org = OrgRepository(ctx.db).load(conn, batch["org_id"])
-        cells = pending_cells(conn, data.batch_id)
+        cells = pending_cells(conn, tables, data.batch_id)
         before = progress(conn, data.batch_id)
     if services.require_routes:
         require_routes(services, cells)
@@ -54,10 +62,11 @@ def run_question_matrix(ctx: StepContext, data: BatchStepInput) -> MatrixSummary
         org=profile,
         variations=variations,
         policy=services.retry_policy,
+        tables=tables,
     )
     outcome = runner.run(cells)
-    with ctx.db.connect() as conn:
-        after = progress(conn, data.batch_id)
+    with ctx.db.transaction() as conn:
+        after = refresh_counters(conn, tables, data.batch_id)
     check_outcome(
         total=after["total_cells"],
         failed=after["failed_cells"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.repositories.batches import load_batch, snapshot_cells
+from handlers.repositories.batches import load_batch, mark_running, snapshot_cells
 from handlers.steps.base import BatchStepInput, Step, StepContext, StepModel, register
 
 
@@ -13,20 +13,13 @@ class Started(StepModel):
 
 
 def start_batch_processing(ctx: StepContext, data: BatchStepInput) -> Started:
+    tables = data.tables(ctx)
     with ctx.db.transaction() as conn:
-        batch = load_batch(conn, data.batch_id, lock=True)
+        batch = load_batch(conn, tables, data.batch_id, lock=True)
+        total = snapshot_cells(conn, tables, batch["batch_id"], batch["org_id"])
         if batch["status"] == "completed":
-            total = snapshot_cells(conn, batch["batch_id"], batch["org_id"])
             return Started(status="completed", total_cells=total, resumed=False)
-        total = snapshot_cells(conn, batch["batch_id"], batch["org_id"])
-        conn.execute(
-            """UPDATE question_run_batches
-               SET status = 'running', started_at = coalesce(started_at, now()),
-                   total_cells = %s, attempts = attempts + 1,
-                   error_name = NULL, error_cause = NULL, failed_at = NULL, updated_at = now()
-               WHERE batch_id = %s""",
-            (total, batch["batch_id"]),
-        )
+        mark_running(conn, tables, batch["batch_id"], total)
     return Started(status="running", total_cells=total, resumed=batch["status"] == "failed")
 
 

@@ -70,10 +70,12 @@ class Execution:
     redrive_status: str | None
 
 
-def execution_name(org_id: str | int, day: date, attempt: int = 1) -> str:
+def execution_name(
+    org_id: str | int, day: date, attempt: int = 1, *, shadow: bool = False
+) -> str:
     """The deterministic execution name for one org's evaluation on `day` (one rule, shared
     with the container's dispatcher: see handlers.executions.execution_name)."""
-    return shared_execution_name(org_id, day, attempt)
+    return shared_execution_name(org_id, day, attempt, shadow=shadow)
 
 
 def execution_arn_for(state_machine_arn: str, name: str) -> str:

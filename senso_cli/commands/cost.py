@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError
 from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
@@ -30,7 +31,10 @@ def _database(ctx: typer.Context, env: str | None) -> Database:
     settings = state(ctx).loaded.settings
     environment = settings.environment(env) if env else None
     if environment is not None and environment.database_url is not None:
-        return Database(environment.database_url.get_secret_value())
+        return Database(
+            environment.database_url.get_secret_value(),
+            tables=Tables.from_mapping(settings.tables),
+        )
     return state(ctx).db
 
 

@@ -46,7 +46,12 @@ def trigger(
         ),
     ] = None,
     shadow: Annotated[
-        bool, typer.Option("--shadow", help="Run the org on both sides, for `senso compare`.")
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Run the org on both sides, for `senso compare`: Inngest as usual, Step "
+            "Functions writing only senso's shadow tables (no product row, no credit).",
+        ),
     ] = False,
     json_output: JsonOpt = False,
     env: EnvOpt = None,
@@ -94,7 +99,7 @@ def trigger(
                 raise typer.Exit(EXIT_FAILED)
             return
     runs = factory.runs(state(ctx), isolation)  # type: ignore[arg-type]
-    started = runs.start(org, batch_day, detach=wait is False)
+    started = runs.start(org, batch_day, detach=wait is False, shadow=shadow)
     view.started_notes(started)
     follow = wait if wait is not None else (sys.stdout.isatty() and not json_output)
     if not (follow or started.in_process):

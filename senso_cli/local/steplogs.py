@@ -53,7 +53,7 @@ class StepLogStream:
         try:
             with self._db.transaction() as conn:
                 conn.execute(
-                    """INSERT INTO step_logs (execution_arn, timestamp, level, step, org_id,
+                    """INSERT INTO senso.step_logs (execution_arn, timestamp, level, step, org_id,
                            batch_id, message, fields)
                        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
                     (

@@ -44,7 +44,7 @@ class ExecutionStore:
         """Record a new RUNNING execution; False when that name already exists."""
         with self._db.transaction() as conn:
             row = conn.execute(
-                """INSERT INTO sfn_executions (execution_arn, name, state_machine_arn, status,
+                """INSERT INTO senso.sfn_executions (execution_arn, name, state_machine_arn, status,
                        input, org_id, owner_host, owner_pid)
                    VALUES (%s, %s, %s, 'RUNNING', %s, %s, %s, %s)
                    ON CONFLICT DO NOTHING RETURNING execution_arn""",
@@ -64,7 +64,7 @@ class ExecutionStore:
         """This process now runs the execution (a worker or a redrive took it over)."""
         with self._db.transaction() as conn:
             conn.execute(
-                "UPDATE sfn_executions SET owner_host = %s, owner_pid = %s "
+                "UPDATE senso.sfn_executions SET owner_host = %s, owner_pid = %s "
                 "WHERE execution_arn = %s",
                 (socket.gethostname(), os.getpid(), arn),
             )
@@ -80,7 +80,7 @@ class ExecutionStore:
         details = {k: v for k, v in event.items() if k.endswith("EventDetails")}
         with self._db.transaction() as conn:
             conn.execute(
-                """INSERT INTO sfn_history_events (execution_arn, event_id, redrive_count,
+                """INSERT INTO senso.sfn_history_events (execution_arn, event_id, redrive_count,
                        previous_event_id, event_type, timestamp, details)
                    VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
                 (
@@ -99,7 +99,7 @@ class ExecutionStore:
     ) -> None:
         with self._db.transaction() as conn:
             conn.execute(
-                """UPDATE sfn_executions SET status = %s, output = %s, error = %s, cause = %s,
+                """UPDATE senso.sfn_executions SET status = %s, output = %s, error = %s, cause = %s,
                        stop_date = now(), owner_pid = NULL
                    WHERE execution_arn = %s AND status = 'RUNNING'""",
                 (
@@ -114,7 +114,8 @@ class ExecutionStore:
     def begin_redrive(self, arn: str) -> int:
         with self._db.transaction() as conn:
             row = conn.execute(
-                """UPDATE sfn_executions SET status = 'RUNNING', redrive_count = redrive_count + 1,
+                """UPDATE senso.sfn_executions
+                   SET status = 'RUNNING', redrive_count = redrive_count + 1,
                        error = NULL, cause = NULL, stop_date = NULL, owner_host = %s, owner_pid = %s
                    WHERE execution_arn = %s RETURNING redrive_count""",
                 (socket.gethostname(), os.getpid(), arn),
@@ -125,7 +126,7 @@ class ExecutionStore:
     def get(self, arn_or_name: str) -> dict[str, Any]:
         with self._db.connect() as conn:
             row = conn.execute(
-                """SELECT * FROM sfn_executions WHERE execution_arn = %s OR name = %s
+                """SELECT * FROM senso.sfn_executions WHERE execution_arn = %s OR name = %s
                    ORDER BY start_date DESC LIMIT 1""",
                 (arn_or_name, arn_or_name),
             ).fetchone()
@@ -145,7 +146,7 @@ class ExecutionStore:
     ) -> list[dict[str, Any]]:
         with self._db.connect() as conn:
             rows = conn.execute(
-                """SELECT * FROM sfn_executions
+                """SELECT * FROM senso.sfn_executions
                    WHERE (%(status)s::text IS NULL OR status = %(status)s)
                      AND (%(since)s::timestamptz IS NULL OR start_date >= %(since)s)
                      AND (%(org)s::uuid IS NULL OR org_id = %(org)s)
@@ -157,7 +158,7 @@ class ExecutionStore:
     def history(self, arn: str) -> list[dict[str, Any]]:
         with self._db.connect() as conn:
             rows = conn.execute(
-                """SELECT * FROM sfn_history_events WHERE execution_arn = %s
+                """SELECT * FROM senso.sfn_history_events WHERE execution_arn = %s
                    ORDER BY redrive_count, event_id""",
                 (arn,),
             ).fetchall()

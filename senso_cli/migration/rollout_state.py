@@ -169,7 +169,7 @@ class PostgresRolloutStore:
         with self._db.connect(autocommit=True) as conn:
             rows = conn.execute(
                 "SELECT change_id, kind, percent, previous_percent, salt, updated_by, reason, "
-                "forced, created_at FROM rollout_changes ORDER BY change_id"
+                "forced, created_at FROM senso.rollout_changes ORDER BY change_id"
             ).fetchall()
         history = [_change_from_row(row) for row in rows]
         return RolloutState.from_history(
@@ -182,7 +182,7 @@ class PostgresRolloutStore:
         with self._db.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ROLLOUT_LOCK_KEY,))
             latest = conn.execute(
-                "SELECT percent, salt FROM rollout_changes ORDER BY change_id DESC LIMIT 1"
+                "SELECT percent, salt FROM senso.rollout_changes ORDER BY change_id DESC LIMIT 1"
             ).fetchone()
             current = float(latest["percent"]) if latest else self._initial
             salt = latest["salt"] if latest else DEFAULT_SALT
@@ -191,7 +191,7 @@ class PostgresRolloutStore:
             if current != expected_percent:
                 raise _conflict(expected_percent, current)
             row = conn.execute(
-                "INSERT INTO rollout_changes "
+                "INSERT INTO senso.rollout_changes "
                 "(kind, percent, previous_percent, salt, updated_by, reason, forced) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING change_id, kind, percent, "
                 "previous_percent, salt, updated_by, reason, forced, created_at",

@@ -88,6 +88,8 @@ class Started:
     in_process: bool = False
     worker_pid: int | None = None
     notes: list[str] = field(default_factory=list)
+    # A shadow run: it writes senso's shadow tables only (no product row, no credit).
+    shadow: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,9 @@ class Runs(Protocol):
 
     kind: str  # "local", "sfn" or "inngest": shown to the operator
 
-    def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started: ...
+    def start(
+        self, org_ref: str, day: date, *, detach: bool = False, shadow: bool = False
+    ) -> Started: ...
 
     def follow(self, started: Started, *, interval: float | None = None) -> Iterator[Snapshot]:
         """Snapshots until the execution ends (the last one is final); `interval` seconds apart

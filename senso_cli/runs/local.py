@@ -76,10 +76,12 @@ class LocalRuns:
 
     # -- start and follow -----------------------------------------------------------------
 
-    def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started:
+    def start(
+        self, org_ref: str, day: date, *, detach: bool = False, shadow: bool = False
+    ) -> Started:
         from senso_cli.services.trigger import spawn_worker, start_local
 
-        result = start_local(self.runtime, org_ref, day=day)
+        result = start_local(self.runtime, org_ref, day=day, shadow=shadow)
         arn = result.started.execution_arn
         started = Started(
             execution_arn=arn,
@@ -90,6 +92,7 @@ class LocalRuns:
             outcome="already_running" if result.already_running else "started",
             attempt=result.attempt,
             previous_status=result.previous_status,
+            shadow=shadow,
         )
         if result.already_running:
             return started
@@ -140,7 +143,13 @@ class LocalRuns:
         batch = None
         if org_id is not None and day is not None:
             try:
-                batch = batch_summary(self.db, org_id, day, charged_since=record["start_date"])
+                batch = batch_summary(
+                    self.db,
+                    org_id,
+                    day,
+                    charged_since=record["start_date"],
+                    shadow=bool((record.get("input") or {}).get("shadow")),
+                )
             except SensoError:
                 batch = None
         return Snapshot(_run(record), self.store.history(arn), batch)

@@ -37,9 +37,13 @@ class SfnRuns:
             self._db, self._db_checked = self._db_factory(), True
         return self._db
 
-    def start(self, org_ref: str, day: date, *, detach: bool = False) -> Started:
+    def start(
+        self, org_ref: str, day: date, *, detach: bool = False, shadow: bool = False
+    ) -> Started:
         org = aws_runs.resolve_org(self.db, org_ref)
-        outcome = aws_runs.trigger_org(self._sfn, self._machine(), org, day, sleep=self._sleep)
+        outcome = aws_runs.trigger_org(
+            self._sfn, self._machine(), org, day, sleep=self._sleep, shadow=shadow
+        )
         notes = []
         if self.db is None:
             notes.append("the database is not reachable: batch progress cannot be shown")
@@ -53,6 +57,7 @@ class SfnRuns:
             attempt=outcome.attempt,
             previous_status=outcome.previous_status,
             notes=notes,
+            shadow=shadow,
         )
 
     def follow(self, started: Started, *, interval: float | None = None) -> Iterator[Snapshot]:

@@ -86,7 +86,9 @@ def resolve_org(db: Database | None, ref: str) -> ResolvedOrg:
     if db is not None:
         with db.connect() as conn:
             org_id = OrgRepository(db).resolve_id(conn, ref)
-            row = conn.execute("SELECT slug FROM orgs WHERE org_id = %s", (org_id,)).fetchone()
+            row = conn.execute(
+                "SELECT slug FROM senso.org_aliases WHERE org_id = %s", (org_id,)
+            ).fetchone()
         return ResolvedOrg(str(org_id), row["slug"] if row else str(org_id))
     try:
         return ResolvedOrg(str(uuid.UUID(ref.strip())), ref.strip())
@@ -105,11 +107,12 @@ def trigger_org(
     *,
     triggered_by: str = "manual",
     sleep: Callable[[float], None] = time.sleep,
+    shadow: bool = False,
 ) -> StartOutcome:
     """A manual trigger: a succeeded attempt is followed by the next one (it skips fast)."""
     api = SfnExecutions(sfn, state_machine_arn, sleep=sleep)
     return start_org_execution(
-        api, org.org_id, day, triggered_by=triggered_by, restart_succeeded=True
+        api, org.org_id, day, triggered_by=triggered_by, restart_succeeded=True, shadow=shadow
     )
 
 

@@ -1,6 +1,7 @@
 """What one org's batch for a day looks like: cells, aggregates and what the run charged.
 
-Shown by `trigger` and `status` for every side (local, Step Functions, Inngest).
+Shown by `trigger` and `status` for every side (local, Step Functions, Inngest), read from the
+rows each side wrote (handlers.repositories.sides).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from handlers.db.database import Database
+from handlers.repositories.batches import find_batch, progress
+from handlers.repositories.sides import STEP_FUNCTIONS, batches_sql
 
 
 @dataclass(frozen=True)
@@ -33,46 +36,92 @@ class BatchSummary:
     credits_batch_total: Decimal = Decimal(0)
 
 
+def live_progress(
+    db: Database, org_id: Any, day: date, *, shadow: bool = False
+) -> dict[str, int] | None:
+    """Cells of senso's batch so far (senso's cell rows, current while the matrix runs)."""
+    with db.connect() as conn:
+        batch = find_batch(conn, db.tables.for_batch(shadow), org_id, day)
+        return progress(conn, batch["batch_id"]) if batch else None
+
+
 def batch_summary(
     db: Database,
     org_id: Any,
     day: date,
     *,
-    orchestrator: str = "step_functions",
+    orchestrator: str = STEP_FUNCTIONS,
     charged_since: datetime | None = None,
+    shadow: bool = False,
 ) -> BatchSummary | None:
-    """The org's batch for the day; `credits_charged` counts only ledger entries written at or
-    after `charged_since` (the run's start), the whole batch when it is None."""
+    """The org's batch of `day` written by `orchestrator` (senso live or shadow, or the old
+    system), summarised from the rows in the database: its stored counters, its runs and
+    evaluations, and the ledger rows that name it. `credits_charged` counts only ledger entries
+    written at or after `charged_since` (the run's start), the whole batch when it is None."""
+    t = db.tables.for_batch(shadow)
     with db.connect() as conn:
         batch = conn.execute(
-            """SELECT b.batch_id, b.status, b.aggregates, p.total_cells, p.completed_cells,
-                      p.failed_cells,
-                      (SELECT coalesce(-sum(amount), 0) FROM credit_ledger l
-                        WHERE l.batch_id = b.batch_id) AS charged,
-                      (SELECT coalesce(-sum(amount), 0) FROM credit_ledger l
-                        WHERE l.batch_id = b.batch_id
-                          AND (%s::timestamptz IS NULL OR l.created_at >= %s)) AS charged_now,
-                      (SELECT bool_or(simulated) FROM question_runs r
-                        WHERE r.batch_id = b.batch_id) AS simulated
-               FROM question_run_batches b JOIN batch_progress p ON p.batch_id = b.batch_id
-               WHERE b.org_id = %s AND b.batch_day = %s AND b.orchestrator = %s""",
-            (charged_since, charged_since, org_id, day, orchestrator),
+            f"""SELECT b.* FROM ({batches_sql(db.tables)}) b
+                WHERE b.org_id = %s AND b.batch_day = %s AND b.orchestrator = %s
+                  AND b.shadow = %s
+                ORDER BY b.created_at LIMIT 1""",  # noqa: S608
+            (org_id, day, orchestrator, shadow and orchestrator == STEP_FUNCTIONS),
         ).fetchone()
-    if batch is None:
-        return None
-    overall = (batch["aggregates"] or {}).get("overall", {})
+        if batch is None:
+            return None
+        metrics = conn.execute(
+            f"""SELECT count(r.question_run_id) AS runs,
+                       count(*) FILTER (WHERE e.mentioned) AS mentioned,
+                       count(*) FILTER (WHERE e.citation) AS cited,
+                       avg(CASE WHEN e.mentioned AND octet_length(r.response_text) > 0
+                                THEN 100.0 * octet_length(coalesce(e.mention_text, ''))
+                                     / octet_length(r.response_text)
+                                ELSE 0 END) AS sov,
+                       avg(e.mention_rank) FILTER (WHERE e.mentioned) AS rank,
+                       count(*) FILTER (WHERE lower(e.sentiment) = 'positive') AS positive,
+                       count(*) FILTER (WHERE lower(e.sentiment) = 'neutral') AS neutral,
+                       count(*) FILTER (WHERE lower(e.sentiment) = 'negative') AS negative,
+                       (SELECT coalesce(-sum(l.amount), 0) FROM {t.credit_ledger} l
+                         WHERE l.metadata->>'batch_id' = %(b)s::text) AS charged,
+                       (SELECT coalesce(-sum(l.amount), 0) FROM {t.credit_ledger} l
+                         WHERE l.metadata->>'batch_id' = %(b)s::text
+                           AND (%(since)s::timestamptz IS NULL OR l.created_at >= %(since)s))
+                         AS charged_now,
+                       (SELECT bool_or(c.simulated) FROM senso.cell_runs c
+                         WHERE c.batch_id = %(b)s) AS simulated
+                FROM {t.question_runs} r
+                LEFT JOIN {t.org_evals} e ON e.question_run_id = r.question_run_id
+                WHERE r.batch_id = %(b)s""",  # noqa: S608
+            {"b": batch["batch_id"], "since": charged_since},
+        ).fetchone()
+        # senso's own cell rows are current while the matrix runs; the stored counters are
+        # recounted from them when a step ends (the old system's are all there is).
+        ours = batch["orchestrator"] == STEP_FUNCTIONS
+        live = progress(conn, batch["batch_id"]) if ours else None
+    assert metrics is not None  # an aggregate always returns one row
+    runs = int(metrics["runs"])
+    cells = int(batch["total_questions"] or 0)
+    completed = int(batch["completed_questions"] or 0)
+    failed = int(batch["failed_questions"] or 0)
+    if live is not None:
+        cells = live["total_cells"] or cells
+        completed, failed = live["completed_cells"], live["failed_cells"]
+
+    def pct(part: Any) -> float:
+        return round(100.0 * int(part) / runs, 2) if runs else 0.0
+
     return BatchSummary(
         batch_id=str(batch["batch_id"]),
         status=batch["status"],
-        cells=int(batch["total_cells"]),
-        completed=int(batch["completed_cells"]),
-        failed=int(batch["failed_cells"]),
-        visibility=float(overall.get("visibility", 0.0)),
-        share_of_voice=float(overall.get("share_of_voice", 0.0)),
-        mean_rank=overall.get("mean_rank"),
-        citation_rate=float(overall.get("citation_rate", 0.0)),
-        sentiment=overall.get("sentiment", {}),
-        credits_charged=Decimal(batch["charged_now"]),
-        simulated=bool(batch["simulated"]),
-        credits_batch_total=Decimal(batch["charged"]),
+        cells=cells,
+        completed=completed,
+        failed=failed,
+        visibility=pct(metrics["mentioned"]),
+        share_of_voice=round(float(metrics["sov"] or 0), 2),
+        mean_rank=round(float(metrics["rank"]), 2) if metrics["rank"] is not None else None,
+        citation_rate=pct(metrics["cited"]),
+        sentiment={k: int(metrics[k]) for k in ("positive", "neutral", "negative")},
+        credits_charged=Decimal(metrics["charged_now"]),
+        simulated=bool(metrics["simulated"]),
+        credits_batch_total=Decimal(metrics["charged"]),
     )

@@ -1,4 +1,5 @@
-"""Which database senso uses: SENSO_DATABASE_URL when set, else its own embedded server."""
+"""Which database senso uses (SENSO_DATABASE_URL when set, else its own embedded server) and
+in which mode (owned or external, handlers.db.migrate)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from handlers.db.database import Database
 from handlers.db.migrate import Migration, applied_versions, apply_migrations, available_migrations
+from handlers.db.tables import Tables
 from handlers.settings import Settings
 from senso_cli.embedded_pg import EmbeddedPostgres, ServerStatus
 
@@ -25,9 +27,9 @@ def database_url(settings: Settings, *, start: bool = True) -> str:
 
 
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
-    db = Database(database_url(settings))
+    db = Database(database_url(settings), tables=Tables.from_mapping(settings.tables))
     if migrate:
-        apply_migrations(db)
+        apply_migrations(db, mode=settings.database_mode)
     return db
 
 
@@ -82,7 +84,8 @@ def database_status(settings: Settings) -> DatabaseStatus:
 
 
 def migrate(settings: Settings) -> list[Migration]:
-    return apply_migrations(Database(database_url(settings)))
+    """senso's schema (and, in owned mode, the product reconstruction); see handlers.db.migrate."""
+    return apply_migrations(open_database(settings, migrate=False), mode=settings.database_mode)
 
 
 def mask_url(url: str) -> str:

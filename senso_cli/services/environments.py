@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError, SensoError
 from handlers.settings import LOCAL_ENV, EnvironmentSettings, Settings, read_config_file
 from senso_cli.aws.errors import AwsCredentialsError
@@ -315,7 +316,7 @@ def reporting_database(settings: Settings, env: EnvironmentSettings | None) -> D
         url = status.url if status.running else None
     if not url:
         return None
-    db = Database(url, connect_timeout=3)
+    db = Database(url, connect_timeout=3, tables=Tables.from_mapping(settings.tables))
     try:
         db.check()
     except SensoError:

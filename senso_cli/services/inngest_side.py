@@ -1,14 +1,15 @@
 """The Inngest side of the migration: the real Inngest when configured, else a local stand-in.
 
 With an event key configured, an org's evaluation is an `org.evaluation.process` event sent to
-Inngest with an idempotent event id. With none (a laptop), the stand-in runs the same steps in
-this process in the order the old Inngest function ran them (domain.md section 2) and records
-its batch as orchestrator `inngest`, so an operator can rehearse route, shadow, compare, rollout
-and rollback on one machine, and the tests get real data from both sides.
+Inngest with an idempotent event id. With none (a laptop), the stand-in (legacy_standin) plays
+the old function in this process, writing the product tables the way the Go code does, so an
+operator can rehearse route, shadow, compare, rollout and rollback on one machine, and the
+tests get data from both sides that were not written by the same code.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,10 +18,10 @@ from handlers.db.database import Database
 from handlers.errors import SensoError
 from handlers.runtime import build_services
 from handlers.settings import Settings
-from handlers.workflow import run_inline
 from senso_cli.inngest.client import InngestClient, org_evaluation_event_id
+from senso_cli.services.legacy_standin import run_legacy
 
-STANDIN_LABEL = "inngest (local stand-in: steps run in-process in the old Inngest order)"
+STANDIN_LABEL = "inngest (local stand-in: the old function's writes, replayed in-process)"
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,8 @@ def run_on_inngest(
         return InngestOutcome("inngest", "inngest", "SENT", event_id=event_id)
     services = build_services(settings)
     started_at = datetime.now(UTC)
-    payload = {
-        "org_id": org_id,
-        "triggered_by": triggered_by,
-        "orchestrator": "inngest",
-        "batch_day": day.isoformat(),
-    }
     try:
-        state = run_inline(db, payload, services=services, execution_id=f"inngest-standin-{day}")
+        result = run_legacy(db, services, uuid.UUID(org_id), day)
     except SensoError as exc:
         return InngestOutcome(
             "stand-in",
@@ -69,6 +64,12 @@ def run_on_inngest(
         )
     finally:
         services.close()
+    state = {
+        "batch_id": str(result.batch_id),
+        "total_processed": result.total_processed,
+        "charged_runs": result.charged_runs,
+        "processing_errors": result.processing_errors,
+    }
     return InngestOutcome(
         "stand-in", STANDIN_LABEL, "SUCCEEDED", state=state, started_at=started_at
     )

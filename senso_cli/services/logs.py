@@ -227,7 +227,7 @@ def local_lines(
             rows = conn.execute(
                 """SELECT e.execution_arn, e.event_id, e.redrive_count, e.event_type,
                           e.timestamp, e.details, x.org_id
-                   FROM sfn_history_events e JOIN sfn_executions x USING (execution_arn)
+                   FROM senso.sfn_history_events e JOIN senso.sfn_executions x USING (execution_arn)
                    WHERE e.timestamp >= %s
                    ORDER BY e.timestamp, e.execution_arn, e.redrive_count, e.event_id""",
                 (window,),
@@ -273,7 +273,7 @@ def _step_log_lines(db: Database, since: datetime, seen: set[int]) -> Iterator[L
         rows = conn.execute(
             """SELECT log_id, execution_arn, timestamp, level, step, org_id, batch_id, message,
                       fields
-               FROM step_logs WHERE timestamp >= %s AND log_id > %s ORDER BY log_id""",
+               FROM senso.step_logs WHERE timestamp >= %s AND log_id > %s ORDER BY log_id""",
             (since, last),
         ).fetchall()
     for row in rows:

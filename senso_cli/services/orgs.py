@@ -10,6 +10,7 @@ from pathlib import Path
 
 from handlers.billing.ledger import balance_of, grant_credits, payer_for_org
 from handlers.db.database import Database
+from handlers.db.migrate import require_owned
 from handlers.errors import InvalidInputError
 from handlers.orgdata.importer import ImportReport, demo_org_path, import_orgs, load_org_file
 from handlers.repositories.orgs import OrgDetails, OrgRepository, OrgSummary
@@ -84,13 +85,14 @@ def grant(db: Database, ref: str, amount: Decimal, reason: str, key: str | None)
         )
     repo = OrgRepository(db)
     with db.transaction() as conn:
+        require_owned(conn, "credits grant")
         org_id = repo.resolve_id(conn, ref)
         day = datetime.now(UTC).date().isoformat()
         grant_key = (
             key or hashlib.sha256(f"{org_id}|{amount}|{reason}|{day}".encode()).hexdigest()[:24]
         )
-        payer = payer_for_org(conn, org_id)
-        before = balance_of(conn, payer.payer_type, payer.payer_id)
+        payer = payer_for_org(conn, db.tables, org_id)
+        before = balance_of(conn, db.tables, payer.payer_type, payer.payer_id)
         if before + amount > LEDGER_MAX:
             raise InvalidInputError(
                 f"granting {amount} would take the {payer.payer_type.lower()} balance "
@@ -99,12 +101,13 @@ def grant(db: Database, ref: str, amount: Decimal, reason: str, key: str | None)
             )
         granted = grant_credits(
             conn,
+            db.tables,
             org_id=org_id,
             amount=amount,
             source_type="grant",
             source_id=grant_key,
             reason=reason,
         )
-        payer = payer_for_org(conn, org_id)
-        balance = balance_of(conn, payer.payer_type, payer.payer_id)
+        payer = payer_for_org(conn, db.tables, org_id)
+        balance = balance_of(conn, db.tables, payer.payer_type, payer.payer_id)
     return GrantResult(ref, amount, granted, payer.payer_type, balance, grant_key)

@@ -18,6 +18,8 @@ import pandas as pd
 
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError, SensoError
+from handlers.repositories.orgs import OrgRepository
+from handlers.repositories.sides import batches_sql
 from senso_cli.migration import router
 from senso_cli.migration.rollout_state import (
     ChangeRequest,
@@ -144,11 +146,7 @@ def validate_percent(percent: float) -> float:
 
 def list_org_refs(db: Database) -> list[OrgRef]:
     """Every live org, the population the router splits."""
-    with db.connect(autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT org_id, slug FROM orgs WHERE deleted_at IS NULL ORDER BY slug"
-        ).fetchall()
-    return [OrgRef(str(row["org_id"]), row["slug"]) for row in rows]
+    return [OrgRef(str(org.org_id), org.slug) for org in OrgRepository(db).list_all()]
 
 
 def plan_rollout(
@@ -304,14 +302,13 @@ def rollout_status(
     """The stage, its history, and how recent batches actually split by orchestrator."""
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     with db.connect(autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT orchestrator, count(*) AS batches, count(DISTINCT org_id) AS orgs, "
-            "count(*) FILTER (WHERE status = 'completed') AS completed, "
-            "count(*) FILTER (WHERE status = 'failed') AS failed, "
-            "count(*) FILTER (WHERE status IN ('pending', 'running')) AS in_progress "
-            "FROM question_run_batches WHERE batch_day >= %s "
-            "GROUP BY orchestrator ORDER BY orchestrator DESC",
-            (since.date(),),
-        ).fetchall()
+        # Shadow batches are not part of the split: the product never sees them.
+        query = f"""SELECT orchestrator, count(*) AS batches, count(DISTINCT org_id) AS orgs,
+                       count(*) FILTER (WHERE status = 'completed') AS completed,
+                       count(*) FILTER (WHERE status = 'failed') AS failed,
+                       count(*) FILTER (WHERE status IN ('pending', 'running')) AS in_progress
+                    FROM ({batches_sql(db.tables)}) b WHERE batch_day >= %s AND NOT shadow
+                    GROUP BY orchestrator ORDER BY orchestrator DESC"""  # noqa: S608
+        rows = conn.execute(query, (since.date(),)).fetchall()
     split = [SplitRow(**row) for row in rows]
     return RolloutStatus(store.load(), store.where, since, split)

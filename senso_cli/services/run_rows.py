@@ -109,16 +109,23 @@ def run_rows(runs: list[Run], db: Database | None) -> list[RunRow]:
         org_ids = sorted({org_id for org_id, _ in keys})
         with db.connect() as conn:
             for row in conn.execute(
-                "SELECT org_id::text AS org_id, slug FROM orgs WHERE org_id::text = ANY(%s)",
+                "SELECT org_id::text AS org_id, slug FROM senso.org_aliases "
+                "WHERE org_id::text = ANY(%s)",
                 (org_ids,),
             ).fetchall():
                 slugs[row["org_id"]] = row["slug"]
+            # senso's live batches: the snapshot's cells and senso's cell rows.
             for row in conn.execute(
-                "SELECT b.org_id::text AS org_id, b.batch_day, p.total_cells, p.completed_cells,"
-                " p.failed_cells FROM question_run_batches b"
-                " JOIN batch_progress p ON p.batch_id = b.batch_id"
-                " WHERE b.orchestrator = %s AND b.org_id::text = ANY(%s)",
-                (SIDE, org_ids),
+                """SELECT s.org_id::text AS org_id, s.batch_day,
+                          (SELECT count(*) FROM senso.batch_cells c
+                            WHERE c.batch_id = s.batch_id) AS total_cells,
+                          (SELECT count(*) FROM senso.cell_runs r
+                            WHERE r.batch_id = s.batch_id AND r.status = 'completed')
+                            AS completed_cells,
+                          (SELECT count(*) FROM senso.cell_runs r
+                            WHERE r.batch_id = s.batch_id AND r.status = 'failed') AS failed_cells
+                   FROM senso.batches s WHERE NOT s.shadow AND s.org_id::text = ANY(%s)""",
+                (org_ids,),
             ).fetchall():
                 cells[(row["org_id"], row["batch_day"])] = (
                     int(row["total_cells"]),

@@ -56,6 +56,7 @@ def start_local(
     day: date | None = None,
     triggered_by: str = "manual",
     skip_succeeded: bool = False,
+    shadow: bool = False,
 ) -> TriggerResult:
     """Start the next attempt of the day's execution for the org, by the policy every starter
     shares (`handlers.executions.start_org_execution`).
@@ -72,6 +73,7 @@ def start_local(
         day,
         triggered_by=triggered_by,
         restart_succeeded=not skip_succeeded,
+        shadow=shadow,
     )
     started = Started(outcome.execution_arn, outcome.name, outcome.outcome == "started")
     return TriggerResult(

@@ -38,7 +38,7 @@ def _completed(db: Database) -> int:
     try:
         with db.connect() as conn:
             row = conn.execute(
-                "SELECT count(*) AS n FROM question_runs WHERE status = 'completed'"
+                "SELECT count(*) AS n FROM senso.cell_runs WHERE status = 'completed'"
             ).fetchone()
     except Exception:  # noqa: BLE001 - the server is down on purpose
         return -1

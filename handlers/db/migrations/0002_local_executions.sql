@@ -1,7 +1,7 @@
 -- Executions of senso's local Step Functions runtime and their history, stored with AWS's
 -- event names and fields so one status view serves local and AWS runs.
 
-CREATE TABLE sfn_executions (
+CREATE TABLE senso.sfn_executions (
     execution_arn       text PRIMARY KEY,
     name                text NOT NULL,
     state_machine_arn   text NOT NULL,
@@ -20,10 +20,10 @@ CREATE TABLE sfn_executions (
     stop_date           timestamptz,
     UNIQUE (state_machine_arn, name)
 );
-CREATE INDEX sfn_executions_recent ON sfn_executions (start_date DESC);
+CREATE INDEX sfn_executions_recent ON senso.sfn_executions (start_date DESC);
 
-CREATE TABLE sfn_history_events (
-    execution_arn       text NOT NULL REFERENCES sfn_executions (execution_arn) ON DELETE CASCADE,
+CREATE TABLE senso.sfn_history_events (
+    execution_arn       text NOT NULL REFERENCES senso.sfn_executions (execution_arn) ON DELETE CASCADE,
     event_id            integer NOT NULL,
     redrive_count       integer NOT NULL DEFAULT 0,
     previous_event_id   integer,

@@ -5,7 +5,7 @@
 -- transaction-scoped advisory lock before reading the latest row, so two operators changing
 -- the percentage at once are serialised and each change records the state it replaced.
 
-CREATE TABLE rollout_changes (
+CREATE TABLE senso.rollout_changes (
     change_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind             text NOT NULL DEFAULT 'rollout' CHECK (kind IN ('rollout', 'rollback')),
     percent          numeric(6, 3) NOT NULL CHECK (percent BETWEEN 0 AND 100),
@@ -18,7 +18,7 @@ CREATE TABLE rollout_changes (
     CHECK (NOT forced OR btrim(coalesce(reason, '')) <> '')
 );
 
-CREATE FUNCTION rollout_changes_append_only() RETURNS trigger
+CREATE FUNCTION senso.rollout_changes_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'rollout_changes is append-only (% refused)', TG_OP;
@@ -26,5 +26,5 @@ END;
 $$;
 
 CREATE TRIGGER rollout_changes_append_only
-    BEFORE UPDATE OR DELETE ON rollout_changes
-    FOR EACH ROW EXECUTE FUNCTION rollout_changes_append_only();
+    BEFORE UPDATE OR DELETE ON senso.rollout_changes
+    FOR EACH ROW EXECUTE FUNCTION senso.rollout_changes_append_only();

@@ -3,8 +3,8 @@
 Transitions and tasks per execution are counted from the real ASL (the success path of a new
 batch: StartAt, then Next, taking each Choice's Default, until the end). Step durations and
 cells per org are assumptions from the pricing file, or measured from the local runtime's
-history (`sfn_executions`, `sfn_history_events`) and the batches (`question_run_batches`,
-`question_runs`) with `--from-db`.
+history (`senso.sfn_executions`, `senso.sfn_history_events`) and senso's batches
+(`question_run_batches`, `question_runs`, `senso.cell_runs`) with `--from-db`.
 """
 
 from __future__ import annotations
@@ -162,23 +162,28 @@ def build_workload(
 
 _HISTORY = """
 SELECT h.execution_arn, h.event_type, h.timestamp, h.details
-  FROM sfn_history_events h JOIN sfn_executions e USING (execution_arn)
+  FROM senso.sfn_history_events h JOIN senso.sfn_executions e USING (execution_arn)
  WHERE e.start_date >= %s
    AND h.event_type IN ('TaskStateEntered', 'TaskScheduled', 'TaskSucceeded', 'TaskFailed',
                         'TaskTimedOut')
  ORDER BY h.execution_arn, h.redrive_count, h.event_id
 """
+# Only senso's own batches (senso.batches) measure senso; {batches}, {runs}, {evals} come from
+# the table map.
 _BATCHES = """
-SELECT count(*) AS batches, avg(total_cells) AS cells,
-       avg(extract(epoch FROM completed_at - started_at)) AS seconds
-  FROM question_run_batches
- WHERE started_at >= %s AND total_cells IS NOT NULL AND status = 'completed'
+SELECT count(*) AS batches, avg(b.total_questions) AS cells,
+       avg(extract(epoch FROM b.completed_at - b.started_at)) AS seconds
+  FROM {batches} b JOIN senso.batches s ON s.batch_id = b.batch_id AND NOT s.shadow
+ WHERE b.started_at >= %s AND b.status = 'completed'
 """
 _CELLS = """
-SELECT count(*) AS cells, avg(q.answer_cost) AS answer, avg(coalesce(e.eval_cost, 0)) AS eval,
-       avg(q.duration_ms) AS duration_ms, coalesce(bool_or(q.simulated), false) AS simulated
-  FROM question_runs q LEFT JOIN org_evals e USING (question_run_id)
- WHERE q.created_at >= %s
+SELECT count(*) AS cells, avg(coalesce(q.total_cost, 0)) AS answer,
+       avg(coalesce(e.total_cost, 0)) AS eval,
+       avg(c.duration_ms) AS duration_ms, coalesce(bool_or(c.simulated), false) AS simulated
+  FROM senso.cell_runs c
+  JOIN {runs} q ON q.question_run_id = c.question_run_id
+  LEFT JOIN {evals} e ON e.question_run_id = c.question_run_id
+ WHERE c.status = 'completed' AND q.created_at >= %s
 """
 
 
@@ -202,8 +207,17 @@ def measure(db: Database, since: datetime) -> Measurements:
             elif scheduled_at is not None:
                 durations[current].append((row["timestamp"] - scheduled_at).total_seconds())
                 scheduled_at = None
-        batches = conn.execute(_BATCHES, (since,)).fetchone() or {}
-        cells = conn.execute(_CELLS, (since,)).fetchone() or {}
+        t = db.tables
+        batches = (
+            conn.execute(_BATCHES.format(batches=t.question_run_batches), (since,)).fetchone()
+            or {}
+        )
+        cells = (
+            conn.execute(
+                _CELLS.format(runs=t.question_runs, evals=t.org_evals), (since,)
+            ).fetchone()
+            or {}
+        )
     total_entered = sum(entered.values())
     retry_rate = (sum(attempts.values()) / total_entered - 1) if total_entered else None
     cell_count = int(cells.get("cells") or 0)

@@ -45,5 +45,5 @@ def test_two_processes_migrating_at_once_apply_each_migration_once(empty_db: Dat
     # One process applied everything, the other waited on the advisory lock and found nothing.
     assert counts == [0, len(available_migrations())]
     with empty_db.connect() as conn:
-        rows = conn.execute("SELECT count(*) AS n FROM schema_migrations").fetchone()
+        rows = conn.execute("SELECT count(*) AS n FROM senso.schema_migrations").fetchone()
     assert rows is not None and rows["n"] == len(available_migrations())

@@ -70,11 +70,11 @@ def test_reimport_changes_nothing(db: Database, tmp_path: Path) -> None:
     assert _row_counts(db) == before
 
 
-def test_removed_question_is_retired_and_restored(db: Database, tmp_path: Path) -> None:
+def test_removed_question_is_removed_and_restored(db: Database, tmp_path: Path) -> None:
     import_orgs(db, load_org_file(_write(tmp_path, VALID)))
     fewer = VALID.replace("  - What is the best bank?\n", "")
     report = import_orgs(db, load_org_file(_write(tmp_path, fewer, "b.yaml")))
-    assert report.changes.get("retired geo_questions") == 1
+    assert report.changes.get("removed questions") == 1
     assert len(OrgRepository(db).get("acme").questions) == 1
     import_orgs(db, load_org_file(_write(tmp_path, VALID, "c.yaml")))
     assert len(OrgRepository(db).get("acme").questions) == 2
@@ -111,3 +111,12 @@ def test_json_files_are_accepted(db: Database, tmp_path: Path) -> None:
     path = _write(tmp_path, json.dumps(yaml.safe_load(VALID)), "org.json")
     import_orgs(db, load_org_file(path))
     assert OrgRepository(db).get("acme").name == "Acme Bank"
+
+
+def test_import_is_refused_in_external_mode_and_writes_nothing(
+    external_db: Database, tmp_path: Path
+) -> None:
+    before = _row_counts(external_db)
+    with pytest.raises(InvalidInputError, match="orgs import is refused"):
+        import_orgs(external_db, load_org_file(_write(tmp_path, VALID)))
+    assert _row_counts(external_db) == before

@@ -37,7 +37,7 @@ def _home(tmp_path: Path, latency_ms: int, concurrency: int) -> Path:
 def _completed(db: Database) -> int:
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT count(*) AS n FROM question_runs WHERE status = 'completed'"
+            "SELECT count(*) AS n FROM senso.cell_runs WHERE status = 'completed'"
         ).fetchone()
     return int(row["n"]) if row else 0
 
@@ -71,7 +71,7 @@ def test_sigkill_mid_matrix_then_redrive_completes_every_cell_once(
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     with db.connect() as conn:
         runs = conn.execute(
-            "SELECT count(*) AS n, count(DISTINCT (question_id, model_id, location_id)) AS cells "
+            "SELECT count(*) AS n, count(DISTINCT (geo_question_id, model_id, location_id)) AS cells "
             "FROM question_runs"
         ).fetchone()
         ledger = conn.execute(
@@ -111,5 +111,8 @@ def test_stuck_matrix_step_times_out_on_its_heartbeat(db: Database, tmp_path: Pa
     history = runtime.store.history(started.started.execution_arn)
     assert [e["type"] for e in history].count("TaskTimedOut") == 2  # first try and one retry
     with db.connect() as conn:
-        batch = conn.execute("SELECT status, error_name FROM question_run_batches").fetchone()
+        batch = conn.execute(
+            "SELECT b.status, s.error_name FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
+        ).fetchone()
     assert batch == {"status": "failed", "error_name": "States.HeartbeatTimeout"}

@@ -62,7 +62,10 @@ def test_insufficient_credits_goes_to_mark_batch_failed(
     failed_tasks = [e for e in history if e["type"] == "TaskFailed"]
     assert len(failed_tasks) == 1  # not retried
     with db.connect() as conn:
-        batch = conn.execute("SELECT status, error_name FROM question_run_batches").fetchone()
+        batch = conn.execute(
+            "SELECT b.status, s.error_name FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
+        ).fetchone()
         runs = conn.execute("SELECT count(*) AS n FROM question_runs").fetchone()
     assert batch == {"status": "failed", "error_name": "Senso.InsufficientCredits"}
     assert runs is not None and runs["n"] == 0

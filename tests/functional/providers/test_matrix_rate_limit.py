@@ -114,7 +114,7 @@ def run_matrix(db: Database, tmp_path: Path, server: ArrivalServer, limits: Rate
 
 def failed_cells(db: Database) -> int:
     with db.connect() as conn:
-        row = conn.execute("SELECT count(*) AS n FROM question_runs WHERE status = 'failed'")
+        row = conn.execute("SELECT count(*) AS n FROM senso.cell_runs WHERE status = 'failed'")
         found = row.fetchone()
     assert found is not None
     return int(found["n"])

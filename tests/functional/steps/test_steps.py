@@ -27,7 +27,7 @@ def _count(db: Database, sql: str, *params: object) -> int:
 def _balance(db: Database, org_id: UUID) -> Decimal:
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT current_balance FROM credit_balances WHERE owner_id = %s", (org_id,)
+            "SELECT current_balance FROM credit_balances WHERE org_id = %s", (org_id,)
         ).fetchone()
     return Decimal(row["current_balance"]) if row else Decimal(0)
 
@@ -61,7 +61,10 @@ def test_full_workflow_completes_charges_and_aggregates(
     assert _balance(db, org_id) == Decimal("99.40")
     assert state["completion"]["status"] == "completed"
     with db.connect() as conn:
-        batch = conn.execute("SELECT * FROM question_run_batches").fetchone()
+        batch = conn.execute(
+            "SELECT b.*, s.aggregates FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
+        ).fetchone()
     assert batch["status"] == "completed" and batch["is_latest"]
     assert set(batch["aggregates"]["by_model"]) == {"gpt-4.1", "perplexity"}
     assert batch["aggregates"]["overall"]["cells"] == 12
@@ -95,7 +98,10 @@ def test_insufficient_credits_fails_before_any_provider_call(
         run_inline(db, {"org_id": str(org_id)}, services=services)
     assert _count(db, "SELECT count(*) FROM question_runs") == 0
     with db.connect() as conn:
-        batch = conn.execute("SELECT status, error_name FROM question_run_batches").fetchone()
+        batch = conn.execute(
+            "SELECT b.status, s.error_name FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
+        ).fetchone()
     assert batch == {"status": "failed", "error_name": "Senso.InsufficientCredits"}
 
 
@@ -120,9 +126,13 @@ def test_resumed_matrix_makes_no_call_for_complete_cells(
     state = run_inline(db, {"org_id": str(org_id)}, services=services)
     with db.transaction() as conn:
         # Forget four cells, as if the step had been killed before writing them.
+        gone = conn.execute(
+            "DELETE FROM senso.cell_runs WHERE question_run_id IN (SELECT question_run_id "
+            "FROM senso.cell_runs ORDER BY question_run_id LIMIT 4) RETURNING question_run_id"
+        ).fetchall()
         conn.execute(
-            "DELETE FROM question_runs WHERE question_run_id IN "
-            "(SELECT question_run_id FROM question_runs ORDER BY question_run_id LIMIT 4)"
+            "DELETE FROM question_runs WHERE question_run_id = ANY(%s)",
+            ([row["question_run_id"] for row in gone],),
         )
     again = run_step("RunQuestionMatrixWithEvaluation", state, db=db, services=services)
     assert again["ran"] == 4 and again["skipped_complete"] == 8 and again["completed"] == 12

@@ -1,0 +1,213 @@
+"""External mode: senso on a product database it does not own, with no constraint to lean on.
+
+The database is built the way the old system left it (product tables only, no primary or
+unique key, no senso schema). senso migrates only its own schema, and its exactly-once keys in
+that schema keep one batch per org and day, one run per cell and one ledger row per charge.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from handlers.contract import run_step
+from handlers.db.database import Database
+from handlers.db.migrate import apply_migrations, is_owned
+from handlers.errors import InvalidInputError
+from handlers.runtime import WorkflowServices
+from handlers.workflow import run_inline
+from tests.functional.steps.conftest import make_services
+from tests.product_db import (
+    balances,
+    build_product_tables,
+    product_row_counts,
+    product_schema_dump,
+    seed_product_org,
+)
+from tests.reliability.invariants import check_invariants
+
+
+def _scalar(db: Database, sql: str, *params: object) -> object:
+    with db.connect() as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return next(iter(row.values()))
+
+
+def test_migrate_touches_only_senso_schema(empty_db: Database) -> None:
+    build_product_tables(empty_db)
+    before = product_schema_dump(empty_db)
+    apply_migrations(empty_db)
+    apply_migrations(empty_db)
+    assert product_schema_dump(empty_db) == before
+    with empty_db.connect() as conn:
+        assert not is_owned(conn)
+        assert conn.execute("SELECT to_regclass('senso.cell_runs') AS t").fetchone()["t"]
+
+
+def test_an_org_evaluates_end_to_end(external_db: Database, tmp_path: Path) -> None:
+    org_id = seed_product_org(external_db)
+    services = make_services(tmp_path)
+    try:
+        state = run_inline(external_db, {"org_id": str(org_id)}, services=services)
+    finally:
+        services.close()
+    assert state["completion"]["completed"] == 12
+    batch = state["batch"]["batch_id"]
+    assert _scalar(
+        external_db,
+        "SELECT completed_questions FROM question_run_batches WHERE batch_id = %s",
+        batch,
+    ) == 12
+    assert _scalar(external_db, "SELECT count(*) FROM question_runs WHERE is_latest") == 12
+    check_invariants(external_db)
+
+
+def test_ten_racing_workflows_make_one_batch_and_charge_each_cell_once(
+    external_db: Database, tmp_path: Path
+) -> None:
+    org_id = seed_product_org(external_db)
+    barrier = threading.Barrier(10)
+    errors: list[BaseException] = []
+
+    def trigger(i: int) -> None:
+        services = make_services(tmp_path / str(i))
+        try:
+            barrier.wait()
+            run_inline(
+                external_db,
+                {"org_id": str(org_id)},
+                services=services,
+                execution_id=f"racer-{i}",
+            )
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            services.close()
+
+    threads = [threading.Thread(target=trigger, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _scalar(external_db, "SELECT count(*) FROM question_run_batches") == 1
+    assert _scalar(external_db, "SELECT count(*) FROM question_runs") == 12
+    assert _scalar(
+        external_db, "SELECT count(*) FROM credit_ledger WHERE source_type = 'question_run'"
+    ) == 12
+    check_invariants(external_db)
+    assert _scalar(
+        external_db, "SELECT current_balance FROM credit_balances WHERE org_id = %s", org_id
+    ) == Decimal("99.4")
+
+
+def test_track_usage_racing_itself_charges_once(
+    external_db: Database, tmp_path: Path
+) -> None:
+    org_id = seed_product_org(external_db)
+    services = make_services(tmp_path)
+    try:
+        state = run_inline(external_db, {"org_id": str(org_id)}, services=services)
+    finally:
+        services.close()
+    barrier = threading.Barrier(5)
+
+    def replay() -> None:
+        barrier.wait()
+        run_step("TrackUsage", state, db=external_db)
+
+    threads = [threading.Thread(target=replay) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _scalar(
+        external_db, "SELECT count(*) FROM credit_ledger WHERE source_type = 'question_run'"
+    ) == 12
+    check_invariants(external_db)
+
+
+def test_deleted_org_is_refused_as_invalid_input(external_db: Database) -> None:
+    org_id = seed_product_org(external_db, deleted=True)
+    with pytest.raises(InvalidInputError, match="was deleted"):
+        run_step("GetOrCreateBatch", {"org_id": str(org_id)}, db=external_db)
+    assert _scalar(external_db, "SELECT count(*) FROM question_run_batches") == 0
+
+
+def _complete_day(db: Database, org_id: uuid.UUID, day: date, services: WorkflowServices) -> str:
+    state = run_inline(db, {"org_id": str(org_id), "batch_day": day.isoformat()}, services=services)
+    return str(state["batch"]["batch_id"])
+
+
+def test_latest_is_the_newest_completed_batch_day(external_db: Database, tmp_path: Path) -> None:
+    org_id = seed_product_org(external_db)
+    services = make_services(tmp_path)
+    try:
+        newer = _complete_day(external_db, org_id, date(2026, 11, 20), services)
+        # A backfill (or a redrive) of an older day completes later but never hides the newer.
+        older = _complete_day(external_db, org_id, date(2026, 11, 10), services)
+    finally:
+        services.close()
+    latest = {
+        str(row["batch_id"]): row["is_latest"]
+        for row in _rows(external_db, "SELECT batch_id, is_latest FROM question_run_batches")
+    }
+    assert latest == {newer: True, older: False}
+    latest_runs = _scalar(
+        external_db,
+        "SELECT count(DISTINCT batch_id) FROM question_runs WHERE is_latest",
+    )
+    assert latest_runs == 1
+    assert _scalar(
+        external_db, "SELECT count(*) FROM question_runs WHERE is_latest AND batch_id = %s",
+        uuid.UUID(newer),
+    ) == 12
+
+
+def test_a_failed_batch_never_becomes_latest(external_db: Database, tmp_path: Path) -> None:
+    org_id = seed_product_org(external_db)
+    services = make_services(tmp_path)
+    try:
+        good = _complete_day(external_db, org_id, date(2026, 11, 20), services)
+    finally:
+        services.close()
+    batch = run_step(
+        "GetOrCreateBatch", {"org_id": str(org_id), "batch_day": "2026-11-21"}, db=external_db
+    )
+    payload = {"org_id": str(org_id), "batch": batch, "error": {"Error": "X", "Cause": "y"}}
+    assert run_step("MarkBatchFailed", payload, db=external_db)["recorded"]
+    rows = _rows(external_db, "SELECT batch_id, status, is_latest FROM question_run_batches")
+    assert {(str(r["batch_id"]), r["status"], r["is_latest"]) for r in rows} == {
+        (good, "completed", True),
+        (batch["batch_id"], "failed", False),
+    }
+
+
+def _rows(db: Database, sql: str) -> list[dict[str, object]]:
+    with db.connect() as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def test_shadow_run_changes_nothing_the_product_owns(
+    external_db: Database, tmp_path: Path
+) -> None:
+    org_id = seed_product_org(external_db)
+    counts, money = product_row_counts(external_db), balances(external_db)
+    services = make_services(tmp_path)
+    try:
+        state = run_inline(
+            external_db, {"org_id": str(org_id), "shadow": True}, services=services
+        )
+    finally:
+        services.close()
+    assert state["completion"]["completed"] == 12 and state["usage"]["charged_cells"] == 12
+    assert product_row_counts(external_db) == counts
+    assert balances(external_db) == money
+    assert _scalar(external_db, "SELECT count(*) FROM senso.shadow_question_runs") == 12
+    assert _scalar(external_db, "SELECT count(*) FROM senso.shadow_credit_ledger") == 12
