@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from handlers.db.database import Database
-from handlers.db.product_schema import reconstruction_sql, shadow_sql
+from handlers.db.product_schema import create_table_sql, reconstruction_tables, shadow_tables
 from handlers.db.tables import Tables
 from handlers.errors import DatabaseError, InvalidInputError
 
@@ -89,9 +89,15 @@ def apply_migrations(db: Database, *, mode: str = "auto") -> list[Migration]:
                 applied_now.append(migration)
             with conn.transaction():
                 # Generated from the one product-table definition, so always the same shape.
-                conn.execute(shadow_sql().encode())
+                # Only missing tables are created: re-creating an index needs ownership.
+                wanted = shadow_tables() + (reconstruction_tables(db.tables) if owned else [])
+                for physical, logical in wanted:
+                    if _missing(conn, physical):
+                        schema = physical.rpartition(".")[0]
+                        if schema:
+                            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}".encode())
+                        conn.execute(create_table_sql(physical, logical).encode())
                 if owned:
-                    conn.execute(reconstruction_sql(db.tables).encode())
                     conn.execute(
                         "INSERT INTO senso.ownership (mode) VALUES ('owned') "
                         "ON CONFLICT (singleton) DO NOTHING"
@@ -99,6 +105,11 @@ def apply_migrations(db: Database, *, mode: str = "auto") -> list[Migration]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
     return applied_now
+
+
+def _missing(conn: psycopg.Connection[Any], physical: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) AS t", (physical,)).fetchone()
+    return row is None or row["t"] is None
 
 
 def resolve_mode(conn: psycopg.Connection[Any], tables: Tables, mode: str = "auto") -> str:

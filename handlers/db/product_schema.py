@@ -224,16 +224,21 @@ def create_table_sql(physical: str, logical: str, *, strict: bool = True) -> str
     return ";\n".join(statements) + ";\n"
 
 
+def reconstruction_tables(tables: Tables) -> list[tuple[str, str]]:
+    """(physical, logical) of the product tables the owned reconstruction creates."""
+    return [(physical, logical) for logical, physical in tables.product_items()]
+
+
+def shadow_tables() -> list[tuple[str, str]]:
+    """(physical, logical) of senso's shadow copies of the tables a batch writes."""
+    return [(shadow_name(name), name) for name in BATCH_WRITTEN]
+
+
 def reconstruction_sql(tables: Tables, *, strict: bool = True) -> str:
     """The product tables as the old system left them (owned mode and tests)."""
     schemas = {p.split(".")[0] for _, p in tables.product_items() if "." in p}
     head = "".join(f"CREATE SCHEMA IF NOT EXISTS {schema};\n" for schema in sorted(schemas))
     return head + "".join(
         create_table_sql(physical, logical, strict=strict)
-        for logical, physical in tables.product_items()
+        for physical, logical in reconstruction_tables(tables)
     )
-
-
-def shadow_sql() -> str:
-    """senso's shadow copies of the tables a batch writes (same shape, schema senso)."""
-    return "".join(create_table_sql(shadow_name(name), name) for name in BATCH_WRITTEN)

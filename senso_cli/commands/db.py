@@ -89,3 +89,30 @@ def migrate(ctx: typer.Context, env: EnvOpt = None) -> None:
         return
     for migration in applied:
         out.print(f"applied {migration.version:04d} {migration.name}")
+
+
+@app.command("check")
+def check(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+    """Check the product tables senso reads and writes (read-only): every missing table,
+    missing column or incompatible type is named, and the exit code is 1 if there is any."""
+    result = service.check(state(ctx).loaded.settings)
+    if json_output:
+        print_json(
+            {
+                "ok": result.ok,
+                "checked_tables": result.checked_tables,
+                "problems": [problem.as_dict() for problem in result.problems],
+            }
+        )
+    else:
+        for problem in result.problems:
+            out.print(f"x {problem}", markup=False, highlight=False)
+        if result.ok:
+            out.print(f"product tables ok: {result.checked_tables} tables have what senso needs")
+        else:
+            out.print(
+                f"{len(result.problems)} problem(s) in the product tables "
+                "(the table map in the config file can rename tables: [tables])"
+            )
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)

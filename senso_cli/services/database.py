@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.db.check import CheckResult, check_product_tables
 from handlers.db.database import Database
 from handlers.db.migrate import Migration, applied_versions, apply_migrations, available_migrations
 from handlers.db.tables import Tables
@@ -102,3 +103,8 @@ def mask_url(url: str) -> str:
     user = authority.split(":", 1)[0]
     shown = f"{user}:********" if ":" in authority else user
     return f"{scheme}://{shown}@{tail}"
+
+
+def check(settings: Settings) -> CheckResult:
+    """Compare the product tables with what senso needs, without migrating or writing."""
+    return check_product_tables(open_database(settings, migrate=False))

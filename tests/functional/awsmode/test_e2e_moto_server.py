@@ -252,7 +252,9 @@ def test_trigger_runs_the_real_workflow_on_moto_server(
     ]
     with cli_env.connect() as conn:
         batch = conn.execute(
-            "SELECT status, execution_id FROM question_run_batches WHERE org_id = %s", (org_id,)
+            "SELECT b.status, s.execution_id FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id) WHERE b.org_id = %s",
+            (org_id,),
         ).fetchone()
     assert batch is not None and batch["status"] == "completed"
     assert batch["execution_id"] == data["execution_arn"]

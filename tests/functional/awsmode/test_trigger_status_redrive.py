@@ -58,10 +58,10 @@ def test_trigger_is_idempotent_per_org_and_day(
     assert data["name"] == f"org-{org_id}-20250303-a1" and data["outcome"] == "started"
     described = sfn_client.describe_execution(executionArn=data["execution_arn"])
     payload = json.loads(described["input"])
-    assert {k: payload[k] for k in ("org_id", "triggered_by", "orchestrator", "batch_day")} == {
+    assert {k: payload[k] for k in ("org_id", "triggered_by", "shadow", "batch_day")} == {
         "org_id": str(org_id),
         "triggered_by": "manual",
-        "orchestrator": "step_functions",
+        "shadow": False,
         "batch_day": DAY,
     }
 

@@ -211,3 +211,61 @@ def test_shadow_run_changes_nothing_the_product_owns(
     assert balances(external_db) == money
     assert _scalar(external_db, "SELECT count(*) FROM senso.shadow_question_runs") == 12
     assert _scalar(external_db, "SELECT count(*) FROM senso.shadow_credit_ledger") == 12
+
+
+def test_db_check_names_a_missing_column_and_exits_1(
+    external_db: Database, senso_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from senso_cli.app import app
+
+    monkeypatch.setenv("SENSO_DATABASE_URL", external_db.url)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["db", "check"])
+    assert ok.exit_code == 0, ok.output
+    with external_db.connect(autocommit=True) as conn:
+        conn.execute("ALTER TABLE question_runs DROP COLUMN run_region")
+        conn.execute("ALTER TABLE org_evals ALTER COLUMN mentioned TYPE text")
+    before = product_schema_dump(external_db)
+    bad = runner.invoke(app, ["db", "check", "--json"])
+    assert bad.exit_code == 1
+    import json
+
+    problems = json.loads(bad.stdout)["problems"]
+    assert {(p["table"], p["column"], p["problem"]) for p in problems} == {
+        ("question_runs", "run_region", "missing_column"),
+        ("org_evals", "mentioned", "incompatible_type"),
+    }
+    text = runner.invoke(app, ["db", "check"])
+    assert text.exit_code == 1 and "question_runs.run_region: column missing" in text.output
+    assert product_schema_dump(external_db) == before  # read-only
+
+
+def test_credits_grant_is_refused_in_external_mode(
+    external_db: Database, senso_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from senso_cli.app import app
+
+    org_id = seed_product_org(external_db)
+    monkeypatch.setenv("SENSO_DATABASE_URL", external_db.url)
+    counts = product_row_counts(external_db)
+    result = CliRunner().invoke(app, ["credits", "grant", str(org_id), "5", "--reason", "x"])
+    assert result.exit_code == 2 and "credits grant is refused" in result.output
+    assert product_row_counts(external_db) == counts
+
+
+def test_trigger_of_a_deleted_org_exits_2(
+    external_db: Database, senso_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from senso_cli.app import app
+
+    org_id = seed_product_org(external_db, deleted=True)
+    monkeypatch.setenv("SENSO_DATABASE_URL", external_db.url)
+    result = CliRunner().invoke(app, ["trigger", "--org", str(org_id), "--target", "sfn"])
+    assert result.exit_code == 2 and "was deleted" in result.output
+    assert product_row_counts(external_db)["question_run_batches"] == 0

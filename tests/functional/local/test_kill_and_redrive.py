@@ -71,8 +71,8 @@ def test_sigkill_mid_matrix_then_redrive_completes_every_cell_once(
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     with db.connect() as conn:
         runs = conn.execute(
-            "SELECT count(*) AS n, count(DISTINCT (geo_question_id, model_id, location_id)) AS cells "
-            "FROM question_runs"
+            "SELECT count(*) AS n, "
+            "count(DISTINCT (geo_question_id, model_id, location_id)) AS cells FROM question_runs"
         ).fetchone()
         ledger = conn.execute(
             "SELECT count(*) AS n, -sum(amount) AS total FROM credit_ledger "

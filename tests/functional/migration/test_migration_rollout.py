@@ -146,7 +146,7 @@ def test_store_refuses_a_stale_expectation(db: Database) -> None:
         store.record(ChangeRequest(percent=20, updated_by="b"), expected_percent=0)
     assert store.record(ChangeRequest(percent=10, updated_by="b"), expected_percent=0) is None
     with db.connect() as conn, pytest.raises(Exception, match="append-only"):
-        conn.execute("DELETE FROM rollout_changes")
+        conn.execute("DELETE FROM senso.rollout_changes")
 
 
 def test_status_shows_stage_history_and_live_split(db: Database) -> None:

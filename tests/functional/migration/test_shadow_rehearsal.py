@@ -1,5 +1,6 @@
-"""The whole rehearsal on one machine: the same org on Step Functions (local runtime) and on the
-Inngest stand-in, then compare over the two real batches."""
+"""The whole rehearsal on one machine: the old system (the stand-in, writing the product tables
+as the Go code does) and Step Functions in shadow (writing only senso's shadow tables), then
+compare over the two real batches."""
 
 from __future__ import annotations
 
@@ -8,34 +9,44 @@ from pathlib import Path
 from uuid import UUID
 
 from handlers.db.database import Database
+from handlers.repositories.sides import batches_sql
 from handlers.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.compare import compare
 from senso_cli.services.inngest_side import run_on_inngest
 from senso_cli.services.trigger import start_local
 from tests.functional.steps.conftest import seed_org
+from tests.product_db import balances, product_row_counts
 
 
-def test_shadow_run_on_both_sides_compares_equal(db: Database, tmp_path: Path) -> None:
+def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
+    db: Database, tmp_path: Path
+) -> None:
     org_id: UUID = seed_org(db)
     settings = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
-    runtime = LocalRuntime(db, settings, time_scale=0)
     day = datetime.now(UTC).date()
-    started = start_local(runtime, str(org_id), day=day)
-    assert runtime.run(started.started.execution_arn).status == "SUCCEEDED"
-
     standin = run_on_inngest(db, settings, str(org_id), day)
     assert standin.mode == "stand-in" and "stand-in" in standin.label
     assert standin.status == "SUCCEEDED"
+    counts, money = product_row_counts(db), balances(db)
 
+    runtime = LocalRuntime(db, settings, time_scale=0)
+    started = start_local(runtime, str(org_id), day=day, shadow=True)
+    assert started.started.name.endswith("-shadow")
+    assert runtime.run(started.started.execution_arn).status == "SUCCEEDED"
+
+    assert product_row_counts(db) == counts
+    assert balances(db) == money
     with db.connect() as conn:
         rows = conn.execute(
-            "SELECT orchestrator, status FROM question_run_batches ORDER BY orchestrator"
+            f"SELECT orchestrator, shadow, status FROM ({batches_sql(db.tables)}) b "  # noqa: S608
+            "ORDER BY orchestrator"
         ).fetchall()
-    assert [(r["orchestrator"], r["status"]) for r in rows] == [
-        ("inngest", "completed"),
-        ("step_functions", "completed"),
+        shadow_ledger = conn.execute("SELECT count(*) AS n FROM senso.shadow_credit_ledger")
+        assert shadow_ledger.fetchone() == {"n": 12}
+    assert [(r["orchestrator"], r["shadow"], r["status"]) for r in rows] == [
+        ("inngest", False, "completed"),
+        ("step_functions", True, "completed"),
     ]
     result = compare(db, datetime.now(UTC) - timedelta(days=1))
     assert result.pair_count == 1
-    assert result.passed, result.summary()

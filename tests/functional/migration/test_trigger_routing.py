@@ -7,15 +7,17 @@ import json
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
+from handlers.repositories.sides import batches_sql
 from senso_cli.app import app
 
 
 def _orchestrators(db: Database) -> list[str]:
+    """Who wrote each batch, as the database tells (a shadow batch lives in senso's tables)."""
     with db.connect() as conn:
         rows = conn.execute(
-            "SELECT orchestrator FROM question_run_batches ORDER BY orchestrator"
+            f"SELECT orchestrator, shadow FROM ({batches_sql(db.tables)}) b"  # noqa: S608
         ).fetchall()
-    return [r["orchestrator"] for r in rows]
+    return sorted(r["orchestrator"] + ("-shadow" if r["shadow"] else "") for r in rows)
 
 
 def test_before_any_rollout_trigger_runs_the_state_machine(
@@ -92,4 +94,4 @@ def test_shadow_json_is_one_document(cli_env: Database, runner: CliRunner) -> No
     assert data["status"] == "SUCCEEDED"
     assert data["shadow"]["inngest"]["status"] == "SUCCEEDED"
     assert data["shadow"]["inngest"]["routing"] == "--shadow: both sides"
-    assert _orchestrators(cli_env) == ["inngest", "step_functions"]
+    assert _orchestrators(cli_env) == ["inngest", "step_functions-shadow"]

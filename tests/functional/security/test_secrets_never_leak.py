@@ -148,6 +148,10 @@ def planted_database(pg_server_url: str, template_database: str) -> Iterator[str
             "GRANT ALL ON SCHEMA public TO {}",
             "GRANT ALL ON ALL TABLES IN SCHEMA public TO {}",
             "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {}",
+            # senso's own schema, where its bookkeeping lives.
+            "GRANT ALL ON SCHEMA senso TO {}",
+            "GRANT ALL ON ALL TABLES IN SCHEMA senso TO {}",
+            "GRANT ALL ON ALL SEQUENCES IN SCHEMA senso TO {}",
         ):
             conn.execute(sql.SQL(grant).format(sql.Identifier(role)))
     params = conninfo_to_dict(database_url(pg_server_url, name))
