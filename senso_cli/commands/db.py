@@ -92,7 +92,7 @@ def migrate(ctx: typer.Context, env: EnvOpt = None) -> None:
 
 
 @app.command("check")
-def check(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+def check(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) -> None:
     """Check the product tables senso reads and writes (read-only): every missing table,
     missing column or incompatible type is named, and the exit code is 1 if there is any."""
     result = service.check(state(ctx).loaded.settings)

@@ -144,14 +144,14 @@ def _history(db: Database, start: datetime) -> None:
     ]
     with db.transaction() as conn:
         conn.execute(
-            "INSERT INTO senso.sfn_executions (execution_arn, name, state_machine_arn, status, input, "
-            "start_date) VALUES (%s, 'one', 'sm', 'SUCCEEDED', '{}', %s)",
+            "INSERT INTO senso.sfn_executions (execution_arn, name, state_machine_arn, status, "
+            "input, start_date) VALUES (%s, 'one', 'sm', 'SUCCEEDED', '{}', %s)",
             (arn, start),
         )
         for event_id, (kind, offset, details) in enumerate(events, start=1):
             conn.execute(
-                "INSERT INTO senso.sfn_history_events (execution_arn, event_id, event_type, timestamp, "
-                "details) VALUES (%s, %s, %s, %s, %s)",
+                "INSERT INTO senso.sfn_history_events (execution_arn, event_id, event_type, "
+                "timestamp, details) VALUES (%s, %s, %s, %s, %s)",
                 (arn, event_id, kind, start + timedelta(seconds=offset), Jsonb(details)),
             )
 
