@@ -36,7 +36,8 @@ def _run(runtime: LocalRuntime, org_id: UUID, name: str) -> Any:
 def _batch(db: Database) -> dict[str, Any]:
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT status, error_name, error_cause FROM question_run_batches"
+            "SELECT b.status, s.error_name, s.error_cause FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
         ).fetchone()
     assert row is not None
     return dict(row)

@@ -1,7 +1,9 @@
 """Invariant: a step handler killed at any point of the matrix leaves every cell at most once,
 and the re-run (as a redrive would) completes the batch with each cell charged exactly once.
 
-20 trials, each with its own seed choosing when the SIGKILL lands.
+20 trials, each with its own seed choosing when the SIGKILL lands, on a product database in
+external mode with no constraint at all (tests/product_db.py): exactly-once rests on senso's
+own schema alone, and balance == ledger afterwards.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.runtime import build_services
 from handlers.settings import load_settings
+from tests.product_db import seed_product_org
 from tests.reliability.conftest import write_home
 from tests.reliability.invariants import check_invariants
 
@@ -41,9 +44,9 @@ def _prepare(db: Database, org_id: UUID) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("seed", range(TRIALS))
-def test_sigkill_during_matrix_then_rerun(
-    db: Database, org_id: UUID, tmp_path: Path, seed: int
-) -> None:
+def test_sigkill_during_matrix_then_rerun(external_db: Database, tmp_path: Path, seed: int) -> None:
+    db = external_db
+    org_id = seed_product_org(db)
     rng = random.Random(seed)
     home = write_home(
         tmp_path,

@@ -43,7 +43,8 @@ def _runtime(db: Database, tmp_path: Path, definition: dict[str, Any]) -> LocalR
 def _batch(db: Database) -> dict[str, Any]:
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT status, error_name, error_cause FROM question_run_batches"
+            "SELECT b.status, s.error_name, s.error_cause FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
         ).fetchone()
     assert row is not None
     return dict(row)

@@ -27,14 +27,15 @@ def _services(tmp_path: Path, **flags: Any) -> Any:
 def _batches(db: Database) -> list[dict[str, Any]]:
     with db.connect() as conn:
         return conn.execute(
-            "SELECT batch_day, status, is_latest, error_name, error_cause "
-            "FROM question_run_batches ORDER BY batch_day"
+            "SELECT s.batch_day, b.status, b.is_latest, s.error_name, s.error_cause "
+            "FROM question_run_batches b JOIN senso.batches s USING (batch_id) "
+            "ORDER BY s.batch_day"
         ).fetchall()
 
 
 def _runs(db: Database) -> int:
     with db.connect() as conn:
-        row = conn.execute("SELECT count(*) AS n FROM question_runs").fetchone()
+        row = conn.execute("SELECT count(*) AS n FROM senso.cell_runs").fetchone()
     return int(row["n"]) if row else 0
 
 

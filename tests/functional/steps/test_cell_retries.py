@@ -67,7 +67,7 @@ def services_with(
 def _failed(db: Database) -> list[dict[str, Any]]:
     with db.connect() as conn:
         return conn.execute(
-            "SELECT failure_reason FROM question_runs WHERE status = 'failed'"
+            "SELECT failure_reason FROM senso.cell_runs WHERE status = 'failed'"
         ).fetchall()
 
 

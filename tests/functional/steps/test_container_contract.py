@@ -69,7 +69,8 @@ def test_a_failed_steps_cause_reaches_mark_batch_failed_through_postgres(
     assert kind == "success" and json.loads(success["output"])["recorded"]
     with db.connect() as conn:
         row = conn.execute(
-            "SELECT status, error_name, error_cause FROM question_run_batches"
+            "SELECT b.status, s.error_name, s.error_cause FROM question_run_batches b "
+            "JOIN senso.batches s USING (batch_id)"
         ).fetchone()
     assert row is not None and row["status"] == "failed"
     assert row["error_cause"] == failure["cause"]  # the step's own words, from PostgreSQL
