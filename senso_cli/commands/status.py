@@ -33,7 +33,11 @@ def status(
     ] = None,
     since: SinceOpt = None,
     wide: Annotated[
-        bool, typer.Option("--wide", help="Also show start time, redrives and the ARN.")
+        bool,
+        typer.Option(
+            "--wide",
+            help="Also show the execution name, start time, redrives and ARN, one line per run.",
+        ),
     ] = False,
     json_output: JsonOpt = False,
     env: EnvOpt = None,

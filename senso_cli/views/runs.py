@@ -177,15 +177,16 @@ _UNLIMITED = 10_000
 
 def render_rows(rows: list[RunRow], json_output: bool, *, wide: bool = False) -> None:
     """The run list with what tells runs apart: org, day, attempt, side, status, cells and
-    duration. Cells fold, never cut; `wide` adds the start time, redrives and the ARN."""
+    duration. Cells fold, never cut; `wide` adds the execution name (for `senso status NAME`
+    and `senso redrive NAME`), start time, redrives and ARN, each run on one line."""
     if json_output:
         print_json([row.as_dict() for row in rows])
         return
     if not rows:
         out.print("no executions")
         return
-    columns = ["execution", "org", "day", "attempt", "side", "status", "cells", "duration"]
-    columns += ["started", "redrives", "execution arn"] if wide else []
+    columns = ["org", "day", "attempt", "side", "status", "cells", "duration"]
+    columns += ["execution", "started", "redrives", "execution arn"] if wide else []
     result = table(*columns, "error")
     for row in rows:
         cells = "-"
@@ -194,7 +195,6 @@ def render_rows(rows: list[RunRow], json_output: bool, *, wide: bool = False) ->
             cells += f" ({row.cells_failed} failed)" if row.cells_failed else ""
         duration = f"{row.duration_s:.1f}s" if row.duration_s is not None else "..."
         values = [
-            row.run.name,
             row.org or (row.org_id or "-"),
             str(row.day or "-"),
             str(row.attempt or "-"),
@@ -205,6 +205,7 @@ def render_rows(rows: list[RunRow], json_output: bool, *, wide: bool = False) ->
         ]
         if wide:
             values += [
+                row.run.name,
                 row.run.start_date.strftime("%Y-%m-%d %H:%M:%S"),
                 str(row.run.redrive_count),
                 row.run.execution_arn,
