@@ -48,5 +48,11 @@ def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
         ("inngest", False, "completed"),
         ("step_functions", True, "completed"),
     ]
+    # A pair of an old-system batch and a senso batch passes: rank and citation differ only
+    # by the old code's known weaknesses, which the report names as such.
     result = compare(db, datetime.now(UTC) - timedelta(days=1))
     assert result.pair_count == 1
+    assert result.passed, result.summary()
+    labels = {s.metric: s.label for s in result.paired.summaries}
+    assert "known old-system weakness" in labels["mean_rank"]
+    assert "known old-system weakness" in labels["citation_rate"]
