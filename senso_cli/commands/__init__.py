@@ -33,6 +33,11 @@ COMMANDS: tuple[Entry, ...] = (
         "Evaluate one answer for an org: mention, share of voice, sentiment, rank, citations.",
     ),
     Entry(
+        "reevaluate",
+        "senso_cli.commands.reevaluate:reevaluate",
+        "Re-evaluate an org's stored answers with the current evaluator; no provider is called.",
+    ),
+    Entry(
         "trigger",
         "senso_cli.commands.trigger:trigger",
         "Start the org evaluation workflow for one org and (by default) watch it run.",

@@ -51,6 +51,7 @@ RUNS: dict[str, tuple[list[str], set[int]]] = {
     "orgs import": (["orgs", "import", "ORGFILE", "--json"], {0}),
     "credits grant": (["credits", "grant", "demo", "5", "--reason", "test", "--json"], {0}),
     "evaluate": (["evaluate", "--org", "Acme", "--text", "Acme is great.", "--json"], {0}),
+    "reevaluate": (["reevaluate", "--org", "demo", "--dry-run", "--json"], {0}),
     "compare": (["compare", "--since", "1d", "--json"], {1}),  # nothing to compare: FAIL
     "cost-estimate": (["cost-estimate", "--json"], {0}),
     "rollout": (["rollout", "--percent", "0", "--dry-run", "--json"], {0}),
