@@ -121,7 +121,8 @@ def batch_summary(
         mean_rank=round(float(metrics["rank"]), 2) if metrics["rank"] is not None else None,
         citation_rate=pct(metrics["cited"]),
         sentiment={k: int(metrics[k]) for k in ("positive", "neutral", "negative")},
-        credits_charged=Decimal(metrics["charged_now"]),
+        # A shadow run charges nobody: its shadow ledger says what it would have charged.
+        credits_charged=Decimal(0) if shadow else Decimal(metrics["charged_now"]),
         simulated=bool(metrics["simulated"]),
-        credits_batch_total=Decimal(metrics["charged"]),
+        credits_batch_total=Decimal(0) if shadow else Decimal(metrics["charged"]),
     )

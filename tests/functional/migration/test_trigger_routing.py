@@ -94,4 +94,5 @@ def test_shadow_json_is_one_document(cli_env: Database, runner: CliRunner) -> No
     assert data["status"] == "SUCCEEDED"
     assert data["shadow"]["inngest"]["status"] == "SUCCEEDED"
     assert data["shadow"]["inngest"]["routing"] == "--shadow: both sides"
+    assert data["batch"]["credits_charged"] == 0  # a shadow run charges nobody
     assert _orchestrators(cli_env) == ["inngest", "step_functions-shadow"]
