@@ -23,8 +23,17 @@ the account for its Retry-After.
 
 Times are the database's clock (`clock_timestamp()`), the one every container agrees on.
 Waiting is a local sleep sized to when the slot will free, so the database sees a handful of
-short transactions per call, not a spin. `max_concurrency` stays per process (it protects the
-container's sockets and threads, not the account).
+short transactions per call, not a spin.
+
+Slots are granted ahead: a waiter wakes `lead_s` before its slot frees (the round trips and the
+sleep's lateness it has measured) and reserves the slot *at the time it frees* (a grant row
+stamped in the near future), then sleeps locally until that time and sends. Granting only once
+the slot had freed put a wake-up and two database round trips between every freed slot and the
+next request (hundreds of milliseconds on a loaded machine, per slot reuse); a reservation
+counts in the window like any grant, so the budget is never exceeded by granting ahead.
+
+`max_concurrency` stays per process (it protects the container's sockets and threads, not the
+account).
 """
 
 from __future__ import annotations
@@ -103,6 +112,8 @@ class _Decision:
     wait_s: float
     tag: float
     ready: bool = False
+    send_in_s: float = 0.0
+    """For a reservation: how long after the transaction's end its slot frees."""
 
 
 class FleetLimiter:
@@ -138,6 +149,11 @@ class FleetLimiter:
         self._opened_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
         self.waited_s = 0.0
+        # Running means (per limiter, all threads) of one budget transaction and of how late a
+        # sleep wakes; their sum ahead of a slot is when a waiter must wake to catch it.
+        self._round_trip_s = 0.0
+        self._late_s = 0.0
+        self._measure_lock = threading.Lock()
         self._execute(
             """INSERT INTO senso.provider_budgets (account, rpm, tpm, window_s)
                VALUES (%s, %s, %s, %s)
@@ -166,15 +182,18 @@ class FleetLimiter:
         tag: float | None = None
         try:
             while True:
-                decision = self._attempt(waiter, org_id, tokens, tag, locked=False)
+                lead = self.lead_s
+                decision = self._timed_attempt(waiter, org_id, tokens, tag, False, lead)
                 if decision.ready:
-                    decision = self._attempt(waiter, org_id, tokens, decision.tag, locked=True)
+                    decision = self._timed_attempt(waiter, org_id, tokens, decision.tag, True, lead)
                 tag = decision.tag
                 if decision.grant is not None:
+                    if decision.send_in_s > 0:
+                        self._sleep_measured(decision.send_in_s)
                     return decision.grant
-                wait = min(max(decision.wait_s, _MIN_SLEEP_S), self._max_poll_s)
-                self.waited_s += wait
-                self._sleep(wait)
+                # Wake `lead` early: the look and the grant that follow take about that long.
+                wait = min(max(decision.wait_s - lead, _MIN_SLEEP_S), self._max_poll_s)
+                self._sleep_measured(wait)
         except BaseException:
             # Interrupted (Ctrl-C, a dead database): leave no waiter blocking the others.
             self._forget_waiter(waiter)
@@ -231,12 +250,49 @@ class FleetLimiter:
         )
         return (int(row["n"]), int(row["t"])) if row else (0, 0)
 
+    # -- granting ahead ------------------------------------------------------------------------
+    @property
+    def lead_s(self) -> float:
+        """How far ahead of its slot a waiter wakes and reserves it: two budget transactions
+        (the look and the grant) and a sleep's lateness, as measured; never more than a poll."""
+        return min(self._max_poll_s, 2 * self._round_trip_s + self._late_s)
+
+    def _timed_attempt(
+        self, waiter: str, org_id: str, tokens: int, tag: float | None, locked: bool, lead: float
+    ) -> _Decision:
+        started = time.monotonic()
+        decision = self._attempt(waiter, org_id, tokens, tag, locked=locked, horizon_s=lead)
+        self._measure("_round_trip_s", time.monotonic() - started)
+        return decision
+
+    def _sleep_measured(self, seconds: float) -> None:
+        started = time.monotonic()
+        self.waited_s += seconds
+        self._sleep(seconds)
+        self._measure("_late_s", max(0.0, time.monotonic() - started - seconds))
+
+    def _measure(self, name: str, sample: float) -> None:
+        # An exponential mean that rises fast and falls slowly: waking a little early costs a
+        # short local sleep, waking late costs the slot.
+        with self._measure_lock:
+            current: float = getattr(self, name)
+            weight = 0.3 if sample > current else 0.05
+            setattr(self, name, current + weight * (sample - current))
+
     # -- one attempt ---------------------------------------------------------------------------
     def _attempt(
-        self, waiter: str, org_id: str, tokens: int, tag: float | None, *, locked: bool
+        self,
+        waiter: str,
+        org_id: str,
+        tokens: int,
+        tag: float | None,
+        *,
+        locked: bool,
+        horizon_s: float = 0.0,
     ) -> _Decision:
         """One look at the budget. Unlocked, it only registers the waiter and says how long to
-        wait (`ready` when the call would fit now); locked (the budget row held), it grants.
+        wait (`ready` when the call's slot frees within `horizon_s`); locked (the budget row
+        held), it grants, stamped at the time its slot frees if that is not now.
 
         Most looks find it is not yet this call's turn; taking the row lock for those made
         dozens of waiters queue on the lock in front of the one whose slot had come.
@@ -297,33 +353,14 @@ class FleetLimiter:
                 or used_tokens + tokens_needed <= self.tpm
                 or (used_tokens == 0 and ahead == 0)
             )
-            if fits_requests and fits_tokens and paused <= 0 and not locked:
-                return _Decision(None, 0.0, tag, ready=True)
-            if fits_requests and fits_tokens and paused <= 0:
-                row = conn.execute(
-                    """INSERT INTO senso.provider_grants (account, org_id, granted_at, tokens)
-                       VALUES (%s, %s, %s, %s) RETURNING grant_id""",
-                    (self.account, org_id, now, tokens),
-                ).fetchone()
-                conn.execute(
-                    "DELETE FROM senso.provider_waiters WHERE account = %s AND waiter_id = %s",
-                    (self.account, waiter),
-                )
-                conn.execute(
-                    """UPDATE senso.provider_budgets SET virtual_tag = greatest(virtual_tag, %s)
-                       WHERE account = %s""",
-                    (tag, self.account),
-                )
-                # Now and then, sweep waiters of processes that died mid-wait.
-                conn.execute(
-                    "DELETE FROM senso.provider_waiters WHERE account = %s AND seen_at < %s",
-                    (self.account, now - 10 * self._stale_s),
-                )
-                assert row is not None
-                return _Decision(FleetGrant(self, int(row["grant_id"]), now, tokens), 0.0, tag)
-            # Paused or not, each waiter sleeps until its own slot: waking every waiter when a
-            # pause ends would queue them all on the budget row while the first slot idles.
-            waits = [paused]
+            # When this call's slot frees: the end of a pause, and the expiry of enough grants
+            # (reservations included) to make room for it and every waiter ahead of it. Each
+            # waiter sleeps until its own slot: waking every waiter when a pause ends would
+            # queue them all on the budget row while the first slot idles.
+            waits = [paused, 0.0]
+            # Blocked: this call's slot is one a waiter ahead has yet to take and free, so no
+            # expiry in the window says when it comes; it polls and is never granted ahead.
+            blocked = False
             if not fits_requests and self.rpm is not None:
                 excess = used_requests + requests_needed - self.rpm
                 oldest = conn.execute(
@@ -332,11 +369,48 @@ class FleetLimiter:
                        ORDER BY granted_at OFFSET %s LIMIT 1""",
                     (self.account, now - lifetime, max(0, excess - 1)),
                 ).fetchone()
-                if oldest is not None:
+                if oldest is None:
+                    blocked = True
+                else:
                     waits.append(float(oldest["granted_at"]) + lifetime - now)
             if not fits_tokens and self.tpm is not None:
-                waits.append(self._token_wait(conn, used_tokens, tokens_needed, now, lifetime))
-            return _Decision(None, max(waits), tag)
+                token_wait = self._token_wait(conn, used_tokens, tokens_needed, now, lifetime)
+                if token_wait is None:
+                    blocked = True
+                else:
+                    waits.append(token_wait)
+            free_in = max(waits)
+            if blocked:
+                return _Decision(None, max(free_in, self._max_poll_s), tag)
+            if free_in > horizon_s:
+                return _Decision(None, free_in, tag)
+            if not locked:
+                return _Decision(None, free_in, tag, ready=True)
+            row = conn.execute(
+                """INSERT INTO senso.provider_grants (account, org_id, granted_at, tokens)
+                   VALUES (%(a)s, %(o)s, %(at)s, %(t)s)
+                   RETURNING grant_id,
+                             %(at)s::float8
+                                 - extract(epoch FROM clock_timestamp())::float8 AS send_in""",
+                {"a": self.account, "o": org_id, "at": now + free_in, "t": tokens},
+            ).fetchone()
+            conn.execute(
+                "DELETE FROM senso.provider_waiters WHERE account = %s AND waiter_id = %s",
+                (self.account, waiter),
+            )
+            conn.execute(
+                """UPDATE senso.provider_budgets SET virtual_tag = greatest(virtual_tag, %s)
+                   WHERE account = %s""",
+                (tag, self.account),
+            )
+            # Now and then, sweep waiters of processes that died mid-wait.
+            conn.execute(
+                "DELETE FROM senso.provider_waiters WHERE account = %s AND seen_at < %s",
+                (self.account, now - 10 * self._stale_s),
+            )
+            assert row is not None
+            grant = FleetGrant(self, int(row["grant_id"]), now + free_in, tokens)
+            return _Decision(grant, 0.0, tag, send_in_s=max(0.0, float(row["send_in"])))
 
     def _token_wait(
         self,
@@ -345,7 +419,9 @@ class FleetLimiter:
         needed: int,
         now: float,
         lifetime: float,
-    ) -> float:
+    ) -> float | None:
+        """When enough tokens leave the window for `needed`; None if expiries alone never
+        make room (the waiters ahead must be granted first)."""
         assert self.tpm is not None
         budget = self.tpm - min(needed, self.tpm)
         for row in conn.execute(
@@ -356,7 +432,7 @@ class FleetLimiter:
             used -= int(row["tokens"])
             if used <= budget:
                 return float(row["granted_at"]) + lifetime - now
-        return self._max_poll_s
+        return None
 
     def _learn_skew(self, granted_at: float, retry_after: float) -> None:
         """Widen the budget's skew to cover the lag a 429 revealed (see `RateLimiter`).
