@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from handlers.errors import InvalidInputError
+from handlers.errors import InvalidInputError, NotFoundError
 from senso_cli import factory
 from senso_cli.context import state
 from senso_cli.params import EnvOpt, JsonOpt, OrgOpt, SinceOpt
@@ -44,6 +44,7 @@ def status(
 ) -> None:
     """Recent executions, or one execution's state timeline with durations, retries, errors."""
     from senso_cli.aws.timeparse import parse_since
+    from senso_cli.runs import STATUSES
     from senso_cli.services.run_rows import is_execution_ref, org_id_for, run_rows
     from senso_cli.views import runs as view
 
@@ -56,11 +57,29 @@ def status(
             f"give the org once: {execution!r} or --org {org!r}",
             hint="`senso status ORG` and `senso status --org ORG` are the same",
         )
+    wanted = status_filter.upper() if status_filter else None
+    if wanted is not None and wanted not in STATUSES:
+        # Quote what the operator typed, not its upper-cased form.
+        raise InvalidInputError(
+            f"--status {status_filter!r} is not an execution status",
+            hint="one of " + ", ".join(sorted(STATUSES)),
+        )
     db = state(ctx).existing_db()
-    org_ref = execution or org
+    org_id: str | None = None
+    if execution:
+        # A positional reference that is neither an execution nor a known org.
+        try:
+            org_id = org_id_for(db, execution)
+        except NotFoundError:
+            raise NotFoundError(
+                f"no execution or org {execution!r}",
+                hint="`senso status` lists the executions; `senso orgs list` the orgs",
+            ) from None
+    elif org:
+        org_id = org_id_for(db, org)
     listed = runs.recent(
-        status=status_filter.upper() if status_filter else None,
+        status=wanted,
         since=parse_since(since) if since else None,
-        org_ref=org_id_for(db, org_ref) if org_ref else None,
+        org_ref=org_id,
     )
     view.render_rows(run_rows(listed, db), json_output, wide=wide)

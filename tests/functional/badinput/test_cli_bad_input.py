@@ -119,7 +119,7 @@ CASES = [
     row("status --org nope", "no org 'nope'", ORG_HINT, id="status-unknown-org"),
     row("logs --org nope", "no org 'nope'", ORG_HINT, id="logs-unknown-org"),
     row("orgs show '[/]'", "no org '[/]'", ORG_HINT, id="orgs-show-org-name-with-brackets"),
-    row("status nope-execution", "no execution 'nope-execution'", "`senso status` lists",
+    row("status nope-execution", "no execution or org 'nope-execution'", "`senso status` lists",
         id="status-unknown-execution"),
     row("redrive nope-execution", "no execution 'nope-execution'", "`senso status` lists",
         id="redrive-unknown-execution"),

@@ -46,6 +46,7 @@ RUNS: dict[str, tuple[list[str], set[int]]] = {
     "run-definition": (["run-definition", "DEFINITION", "--json"], {0}),
     "config show": (["config", "show", "--json"], {0}),
     "db status": (["db", "status", "--json"], {0}),
+    "db check": (["db", "check", "--json"], {0}),
     "orgs list": (["orgs", "list", "--json"], {0}),
     "orgs show": (["orgs", "show", "demo", "--json"], {0}),
     "orgs import": (["orgs", "import", "ORGFILE", "--json"], {0}),
