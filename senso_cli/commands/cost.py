@@ -49,7 +49,7 @@ def _table(result: estimating.Estimate) -> None:
         table.add_column("item", overflow="fold")
         table.add_column("quantity", justify="right", overflow="fold")
         table.add_column("monthly", justify="right", overflow="fold")
-        table.add_column("pricing key", overflow="fold")
+        table.add_column("pricing key", overflow="fold", min_width=33)
         table.add_column("assumed", overflow="fold")
         for line in (line for line in result.lines if line.section == section):
             table.add_row(
