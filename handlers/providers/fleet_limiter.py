@@ -398,10 +398,18 @@ class FleetLimiter:
                 "DELETE FROM senso.provider_waiters WHERE account = %s AND waiter_id = %s",
                 (self.account, waiter),
             )
+            # The safety margin a refusal taught is halved for each window without one
+            # (migration 0012): a margin kept at its peak costs `skew / window` of every window
+            # for the rest of the night, long after the lag that caused it has passed.
             conn.execute(
-                """UPDATE senso.provider_budgets SET virtual_tag = greatest(virtual_tag, %s)
-                   WHERE account = %s""",
-                (tag, self.account),
+                """UPDATE senso.provider_budgets
+                   SET virtual_tag = greatest(virtual_tag, %(tag)s),
+                       skew_s = CASE WHEN %(now)s - skew_checked_at >= window_s
+                                     THEN skew_s / 2 ELSE skew_s END,
+                       skew_checked_at = CASE WHEN %(now)s - skew_checked_at >= window_s
+                                              THEN %(now)s ELSE skew_checked_at END
+                   WHERE account = %(a)s""",
+                {"tag": tag, "now": now, "a": self.account},
             )
             # Now and then, sweep waiters of processes that died mid-wait.
             conn.execute(
@@ -438,13 +446,14 @@ class FleetLimiter:
         """Widen the budget's skew to cover the lag a 429 revealed (see `RateLimiter`).
 
         A refusal that lag cannot explain (a long Retry-After) is not skew; its pause is the
-        answer to it.
+        answer to it. Each window without a refusal halves the skew again (see `_attempt`).
         """
         self._execute(
             """WITH seen AS (
                    SELECT extract(epoch FROM clock_timestamp()) - %(granted_at)s + %(retry)s AS lag)
                UPDATE senso.provider_budgets
-               SET skew_s = least(%(cap)s, greatest(skew_s, 2 * seen.lag))
+               SET skew_s = least(%(cap)s, greatest(skew_s, 2 * seen.lag)),
+                   skew_checked_at = extract(epoch FROM clock_timestamp())
                FROM seen
                WHERE account = %(account)s AND seen.lag <= %(cap)s""",
             {

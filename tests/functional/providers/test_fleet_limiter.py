@@ -110,3 +110,24 @@ def test_a_waiter_reserves_its_slot_ahead_and_sends_when_it_frees(db: Database) 
     assert reserved.granted_at == pytest.approx(held.granted_at + 1.0, abs=1e-6)
     assert time.monotonic() - started >= 0.95
     assert second.window_usage()[0] == 1  # the first grant has left; the reservation counts
+
+
+def test_the_learned_margin_halves_for_each_window_without_a_refusal(db: Database) -> None:
+    limiter = fleet(db, rpm=10, window_s=0.5)
+
+    def skew() -> float:
+        with db.connect() as conn:
+            row = conn.execute("SELECT skew_s FROM senso.provider_budgets").fetchone()
+        assert row is not None
+        return float(row["skew_s"])
+
+    limiter.acquire().rejected(0.01)  # a refusal: the margin widens to cover the lag it showed
+    learned = skew()
+    assert 0 < learned <= 0.5 * 0.05
+    limiter.acquire()
+    assert skew() == learned  # within the window of the refusal: kept
+    time.sleep(0.55)
+    limiter.acquire()
+    assert skew() == pytest.approx(learned / 2)  # a window without a refusal: halved
+    limiter.acquire()
+    assert skew() == pytest.approx(learned / 2)  # once per window, not per grant
