@@ -132,6 +132,7 @@ def test_plan_then_deploy(
     assert f"deployed {remote} to 'citest' (applied" in deployed.stdout
     machines = moto_server.client("stepfunctions").list_state_machines()["stateMachines"]
     assert sorted(m["name"] for m in machines) == [
+        "senso-citest-dispatcher",
         "senso-citest-org-evaluation",
         "senso-citest-task-stopped",
     ]
