@@ -40,6 +40,8 @@ class MetricSummary:
     worst_org: str | None
     worst_day: str | None
     samples: list[dict[str, Any]] = field(default_factory=list)
+    # Why the sides differ when the difference is a known weakness of the old system (excused).
+    known_weakness: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -152,8 +154,10 @@ def summarise(diffs: pd.DataFrame) -> list[MetricSummary]:
             .iterrows()
         ]
         label = metric.label
+        weakness = None
         if metric.name in KNOWN_WEAKNESSES and rows["known_weakness"].astype(bool).any():
-            label = f"{label} [differs: {KNOWN_WEAKNESSES[metric.name][1]}]"
+            weakness = KNOWN_WEAKNESSES[metric.name][1]
+            label = f"{label} [differs: {weakness}]"
         summaries.append(
             MetricSummary(
                 metric=metric.name,
@@ -166,6 +170,7 @@ def summarise(diffs: pd.DataFrame) -> list[MetricSummary]:
                 worst_org=None if worst is None else str(worst["org"]),
                 worst_day=None if worst is None else str(worst["batch_day"]),
                 samples=samples,
+                known_weakness=weakness,
             )
         )
     return summaries

@@ -91,6 +91,11 @@ def sections(result: CompareResult) -> list[tuple[str, list[str], list[list[str]
         ]
         for summary in result.paired.summaries
     ]
+    excused = [
+        [summary.metric, summary.known_weakness]
+        for summary in result.paired.summaries
+        if summary.known_weakness
+    ]
     samples = [
         [
             summary.metric,
@@ -144,6 +149,11 @@ def sections(result: CompareResult) -> list[tuple[str, list[str], list[list[str]
             f"Paired batches: {result.pair_count} (tolerance {result.tolerance:.2%})",
             ["metric", "pairs", "mismatches", "max abs diff", "max rel diff", "worst"],
             metrics,
+        ),
+        (
+            "Differences excused as known old-system weaknesses (domain.md 8)",
+            ["metric", "why"],
+            excused,
         ),
         ("Mismatch samples", ["metric", "org", "day", *labels, "abs diff", "rel diff"], samples),
         ("Cells per model that differ", ["org", "day", "model", *labels], models),

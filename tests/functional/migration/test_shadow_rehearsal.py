@@ -13,6 +13,7 @@ from handlers.repositories.sides import batches_sql
 from handlers.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.compare import compare
+from senso_cli.services.compare.report import render_table
 from senso_cli.services.inngest_side import run_on_inngest
 from senso_cli.services.trigger import start_local
 from tests.functional.steps.conftest import seed_org
@@ -56,3 +57,8 @@ def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
     labels = {s.metric: s.label for s in result.paired.summaries}
     assert "known old-system weakness" in labels["mean_rank"]
     assert "known old-system weakness" in labels["citation_rate"]
+    # ...and the text report an operator reads says so too, not only the JSON labels.
+    text = render_table(result)
+    excused = text.split("Differences excused as known old-system weaknesses")[1]
+    assert "mean_rank" in excused.split("\n\n")[0]
+    assert "citation_rate" in excused.split("\n\n")[0]
