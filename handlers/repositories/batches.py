@@ -354,6 +354,9 @@ def mark_failed(
     conn: psycopg.Connection[Any], t: Tables, batch_id: UUID, error: str, cause: str
 ) -> bool:
     """Fail the batch with its reason unless it is completed; is_latest is untouched."""
+    # senso's row first, then the product's: the order every step takes (load_batch with
+    # lock=True), so a FinalizeExecution racing a step that is still running cannot deadlock.
+    conn.execute("SELECT 1 FROM senso.batches WHERE batch_id = %s FOR UPDATE", (batch_id,))
     row = conn.execute(
         f"""UPDATE {t.question_run_batches} SET status = 'failed', updated_at = now()
             WHERE batch_id = %s AND status <> 'completed' RETURNING batch_id""",  # noqa: S608

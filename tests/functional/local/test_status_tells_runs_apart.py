@@ -38,4 +38,4 @@ def test_status_shows_org_day_attempt_and_cells(cli_env: Database, runner: CliRu
     by_option = runner.invoke(app, ["status", "--org", "Northwind", "--json"])
     assert len(json.loads(by_option.output)) == 3
     unknown = runner.invoke(app, ["status", "nobody-here"])
-    assert unknown.exit_code != 0 and "no org 'nobody-here'" in unknown.output
+    assert unknown.exit_code != 0 and "no execution or org 'nobody-here'" in unknown.output
