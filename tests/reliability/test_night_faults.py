@@ -93,8 +93,10 @@ def test_an_execution_timeout_leaves_no_batch_running(
 ) -> None:
     definition = copy.deepcopy(load_definition())
     definition["TimeoutSeconds"] = 1
+    # One answer alone outlasts the execution's timeout: cells run concurrently, so shorter
+    # answers let a quiet machine finish the whole matrix inside the second.
     runtime = _runtime(
-        db, tmp_path, "[providers.simulated]\nlatency_ms = 400\nmax_batch = 1\n", definition
+        db, tmp_path, "[providers.simulated]\nlatency_ms = 2500\nmax_batch = 1\n", definition
     )
     result = _run(runtime, org_id, "late")
     assert result.status == "TIMED_OUT"
