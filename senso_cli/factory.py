@@ -106,10 +106,11 @@ def runs(app: AppState, isolation: Isolation = "inprocess") -> Runs:
     )
 
 
-def follow_hint(app: AppState, name: str) -> str:
-    """The command that follows an execution in the chosen environment."""
+def follow_hint(app: AppState, name: str, command: str = "status") -> str:
+    """The command that follows (or, with `command`, redrives...) an execution in the chosen
+    environment."""
     env = app.loaded.settings.environment()
-    return f"senso status {name}" + (f" --env {app.loaded.settings.env}" if env else "")
+    return f"senso {command} {name}" + (f" --env {app.loaded.settings.env}" if env else "")
 
 
 def inngest(app: AppState) -> InngestRuns:

@@ -124,7 +124,13 @@ def trigger(
             stopped = runs.stop(
                 started.name, error="Senso.Interrupted", cause="Ctrl-C on senso trigger --wait"
             )
-        view.interrupted(started, stopped, factory.follow_hint(state(ctx), started.name))
+        view.interrupted(
+            started,
+            stopped,
+            runs.kind,
+            factory.follow_hint(state(ctx), started.name),
+            factory.follow_hint(state(ctx), started.name, "redrive"),
+        )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     assert final is not None
     view.render_final(final, json_output, shadow=shadow_data if shadow else None)

@@ -60,13 +60,13 @@ class ExecutionStore:
             ).fetchone()
         return row is not None
 
-    def claim(self, arn: str) -> None:
-        """This process now runs the execution (a worker or a redrive took it over)."""
+    def claim(self, arn: str, pid: int | None = None) -> None:
+        """This process (or the worker `pid` it just spawned) now runs the execution."""
         with self._db.transaction() as conn:
             conn.execute(
                 "UPDATE senso.sfn_executions SET owner_host = %s, owner_pid = %s "
                 "WHERE execution_arn = %s",
-                (socket.gethostname(), os.getpid(), arn),
+                (socket.gethostname(), os.getpid() if pid is None else pid, arn),
             )
 
     @retry(

@@ -8,6 +8,7 @@ execution started by another process is followed the same way.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +46,14 @@ def _run(record: dict[str, Any]) -> Run:
         cause=record["cause"],
         redrive_count=int(record["redrive_count"]),
     )
+
+
+def _local_owner(record: dict[str, Any]) -> int | None:
+    """The pid running an execution, when that process is on this host."""
+    pid = record.get("owner_pid")
+    if pid is None or record.get("owner_host") != socket.gethostname():
+        return None
+    return int(pid)
 
 
 class LocalRuns:
@@ -95,9 +104,14 @@ class LocalRuns:
             shadow=shadow,
         )
         if result.already_running:
-            return started
+            # Run by another process (a `--no-wait` worker, another terminal): name it, so a
+            # Ctrl-C while following says which process to stop instead of detaching blindly.
+            return _replace(started, worker_pid=_local_owner(self.store.get(arn)))
         if detach:
             pid = spawn_worker(arn, self._environ)
+            # The worker owns it from now on, not this command that is about to exit: until
+            # the worker's own claim, a status or trigger would otherwise see a dead owner.
+            self.store.claim(arn, pid)
             return _replace(started, worker_pid=pid)
         self._run_in_thread(arn)
         return _replace(started, in_process=True)

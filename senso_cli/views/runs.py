@@ -85,25 +85,33 @@ def started_notes(started: Started) -> None:
         )
 
 
-def interrupted(started: Started, stopped: Run | None, follow_hint: str) -> None:
-    """After Ctrl-C: what became of the run, and how to resume or stop it."""
+def interrupted(
+    started: Started, stopped: Run | None, kind: str, follow_hint: str, redrive_hint: str
+) -> None:
+    """After Ctrl-C: what became of the run (`kind` is the runs backend's), and how to resume
+    or stop it."""
     if stopped is not None:
         err.print(
             f"interrupted: {started.name} stopped ({stopped.status}); "
-            f"`senso redrive {started.name}` resumes it from the step it was in, "
+            f"`{redrive_hint}` resumes it from the step it was in, "
             f"`senso trigger --org {started.org_label}` starts the next attempt"
         )
         return
-    where = f"worker pid {started.worker_pid}" if started.worker_pid else "on Step Functions"
-    stop = (
-        f"`kill {started.worker_pid}` stops it (then `senso redrive {started.name}`)"
-        if started.worker_pid
-        else f"`aws stepfunctions stop-execution --execution-arn {started.execution_arn}` "
-        "stops it"
-    )
+    if started.worker_pid:
+        where = f"worker pid {started.worker_pid}"
+        stop = f"`kill {started.worker_pid}` stops it, then `{redrive_hint}` resumes it"
+    elif kind == "local":
+        # Another host's process runs it (a shared database): only that host can stop it.
+        where = "in a senso process on another host"
+        stop = f"stop that process, then `{redrive_hint}` resumes it"
+    else:
+        where = "on Step Functions"
+        stop = (
+            f"`aws stepfunctions stop-execution --execution-arn {started.execution_arn}` "
+            f"stops it, then `{redrive_hint}` resumes it"
+        )
     err.print(
-        f"detached: {started.name} keeps running ({where}); follow it with `{follow_hint}`; "
-        + stop
+        f"detached: {started.name} keeps running ({where}); follow it with `{follow_hint}`; " + stop
     )
 
 

@@ -5,7 +5,10 @@ another."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,3 +44,39 @@ def test_ctrl_c_stops_the_run_and_says_how_to_resume(
     assert again.exit_code == 0, again.output
     assert f"attempt 1 ({name}) ended ABORTED" in again.output
     assert f"senso redrive {name}" in again.output
+
+
+def test_ctrl_c_while_following_a_worker_detaches_and_names_the_worker(
+    cli_env: Database, senso_home: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`trigger --wait` on an org whose run a `--no-wait` worker already runs follows that run;
+    Ctrl-C leaves the worker running and names its pid, how to stop it and how to resume."""
+    senso_home.mkdir(parents=True)
+    # Slow answers keep the worker busy for the whole test.
+    (senso_home / "config.toml").write_text("[providers.simulated]\nlatency_ms = 2000\n")
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+    started = runner.invoke(app, ["trigger", "--org", "demo", "--no-wait", "--json"])
+    assert started.exit_code == 0, started.output
+    first = json.loads(started.stdout)
+    pid, name = first["worker_pid"], first["name"]
+    try:
+        real_follow = LocalRuns.follow
+
+        def interrupted(self: LocalRuns, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            follow = real_follow(self, *args, **kwargs)
+            yield next(follow)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(LocalRuns, "follow", interrupted)
+        result = runner.invoke(app, ["trigger", "--org", "demo", "--wait"])
+
+        assert result.exit_code == 130, result.output
+        said = " ".join(result.output.split())  # rich folds long lines
+        assert f"detached: {name} keeps running (worker pid {pid})" in said, said
+        assert "on Step Functions" not in said
+        assert f"`kill {pid}` stops it, then `senso redrive {name}` resumes it" in said
+        os.kill(pid, 0)  # the worker was left running, as said
+        listed = json.loads(runner.invoke(app, ["status", "--json"]).output)
+        assert [(r["name"], r["status"]) for r in listed] == [(name, "RUNNING")]
+    finally:
+        os.kill(pid, signal.SIGKILL)
