@@ -5,8 +5,10 @@ runbook says it prints (shadow, compare PASS with the old system's known weaknes
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,11 +20,13 @@ from senso_cli.app import app
 RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "migration-runbook.md"
 START = "## Rehearse the whole migration on one machine"
 STOP = "**A FAIL to read.**"
+PRACTISE = "**Failures to practise**"
+_ASSIGN = re.compile(r"^([A-Z_][A-Z0-9_]*)=(\S+)\s+(.*)$")
 
 
-def rehearsal_lines() -> list[str]:
+def rehearsal_lines(start: str = START, stop: str = STOP) -> list[str]:
     text = RUNBOOK.read_text()
-    section = text[text.index(START) : text.index(STOP)]
+    section = text[text.index(start) : text.index(stop)]
     lines, fenced = [], False
     for line in section.splitlines():
         if line.startswith("```"):
@@ -81,3 +85,39 @@ def test_the_rehearsal_runs_as_written(
     final = outputs[-1][1]
     assert "stage: 0% (all orgs on Inngest)" in final and "rehearsal drill" in final
     assert "generated " in (tmp_path / "rehearsal.html").read_text()
+
+
+def test_a_fail_to_read_runs_as_written(
+    cli_env: Database, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The FAIL example derives its day (no date that goes stale) and ends in compare FAIL."""
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+    variables: dict[str, str] = {}
+    outputs: list[tuple[str, int, str]] = []
+    for line in rehearsal_lines(STOP, PRACTISE):
+        command = line.split("  #", 1)[0]
+        name, _, value = command.partition("=$(")
+        if value and not name.startswith("senso"):
+            # `DAY=$(date ...)`: what the operator's shell computes.
+            shell = subprocess.run(
+                ["bash", "-c", f"echo {command[len(name) + 1 :]}"],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            variables[name] = shell.stdout.strip()
+            continue
+        for key, val in variables.items():
+            command = command.replace(f'"${key}"', val)
+        with monkeypatch.context() as scoped:
+            while match := _ASSIGN.match(command):
+                scoped.setenv(match[1], match[2])
+                command = match[3]
+            assert command.startswith("senso "), command
+            result = runner.invoke(app, shlex.split(command)[1:])
+        outputs.append((command, result.exit_code, result.output))
+    assert variables["DAY"] == str(datetime.now(UTC).date() - timedelta(days=2))
+    *triggers, (compare_line, compare_exit, compared) = outputs
+    assert [exit_code for _, exit_code, _ in triggers] == [0, 0], triggers
+    assert all(variables["DAY"] in line for line, _, _ in triggers)
+    assert compare_line == "senso compare --since 7d"
+    assert compare_exit == 1 and "FAIL: " in compared, compared
+    assert "visibility" in compared.split("FAIL: ", 1)[1]
