@@ -9,6 +9,10 @@ database (`status`, `orgs list`) run against the home given by SENSO_HOME (or se
 whose embedded server is started once before timing; a run therefore measures senso, not
 `initdb`. Prints min / median / max wall seconds, the median's ratio to `python -c pass`, and
 the median CPU seconds (user + sys), which a loaded machine inflates less than wall time.
+
+Bytecode is written as an installed senso would have it: PYTHONDONTWRITEBYTECODE is dropped
+for these processes, so the warm-up run compiles each module once (with it set, and sources
+newer than their cached bytecode, every run would compile senso's modules again).
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     env = dict(os.environ, COLUMNS="100")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("SENSO_HOME", str(Path.home() / ".local/share/senso"))
     # Warm-up: start the embedded server and fill the OS page cache once.
     for argv in COMMANDS.values():
@@ -70,6 +76,7 @@ def main() -> None:
             f"{name:<22} {len(values):>4} {min(values):>8.3f}s {median:>7.3f}s "
             f"{max(values):>7.3f}s {median / base:>7.1f} {statistics.median(cpus[name]):>10.3f}s"
         )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

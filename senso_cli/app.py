@@ -17,24 +17,17 @@ import typer.main
 from typer._click.core import Command as ClickCommand
 from typer._click.core import Context as ClickContext
 from typer._click.formatting import HelpFormatter
-from typer.core import TyperCommand, TyperOption
+from typer.core import TyperCommand
 from typer.models import CommandInfo, TyperInfo
 
+from senso_cli import typer_compat
 from senso_cli.commands import COMMANDS, Entry
 from senso_cli.context import AppState
 from senso_cli.errors import SensoGroup
 
 MARKUP: Literal["markdown"] = "markdown"
 _ENTRIES = {entry.name: entry for entry in COMMANDS}
-_display_type = TyperOption.display_type_rich
-
-
-def _flag_type(self: TyperOption, ctx: ClickContext) -> str | None:
-    """Typer labels every flag `<bool>` as though it took a value; a flag takes none."""
-    return None if self.is_flag else _display_type(self, ctx)
-
-
-TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+typer_compat.install()
 
 
 def load_command(entry: Entry) -> ClickCommand:
@@ -81,11 +74,16 @@ class LazyGroup(SensoGroup):
                 self.commands[entry.name] = load_command(entry)
 
     def format_help(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
+        """The root page: names and summaries from the table, drawn by senso_cli.roothelp
+        (Typer's renderer imports Markdown and traceback support the root page never uses)."""
+        from senso_cli import roothelp
+
         self._listing = True
         try:
-            super().format_help(ctx, formatter)
+            listed = [self.get_command(ctx, name) for name in self.list_commands(ctx)]
         finally:
             self._listing = False
+        roothelp.render(self, ctx, [c for c in listed if c is not None and not c.hidden])
 
 
 app = typer.Typer(

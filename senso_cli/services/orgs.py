@@ -7,21 +7,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handlers.billing.ledger import balance_of, grant_credits, payer_for_org
 from handlers.db.database import Database
 from handlers.db.migrate import require_owned
 from handlers.errors import InvalidInputError
-from handlers.orgdata.importer import ImportReport, demo_org_path, import_orgs, load_org_file
 from handlers.repositories.orgs import OrgDetails, OrgRepository, OrgSummary
+
+if TYPE_CHECKING:
+    from handlers.orgdata.importer import ImportReport
 
 
 def import_file(db: Database, path: Path) -> ImportReport:
     """Validate the whole file first (nothing is written on error), then import it."""
+    # The importer (YAML, the org file schema) loads here, not for `orgs list`.
+    from handlers.orgdata.importer import import_orgs, load_org_file
+
     return import_orgs(db, load_org_file(path))
 
 
 def seed_demo(db: Database) -> ImportReport:
+    from handlers.orgdata.importer import demo_org_path, import_orgs, load_org_file
+
     return import_orgs(db, load_org_file(demo_org_path()))
 
 

@@ -1,5 +1,5 @@
-"""`senso --help` and the light commands' help import no heavy package, and the root help's
-summaries are the commands' own first sentences.
+"""`senso --help`, the light commands' help and the light commands themselves import no heavy
+package, and the root help's summaries are the commands' own first sentences.
 
 Each check runs the CLI in a fresh interpreter (an import already made by the test process
 would hide one), then reads which modules it loaded.
@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from handlers.db.database import Database
 from senso_cli.app import command_tree
 from senso_cli.commands import COMMANDS
 
@@ -30,6 +31,19 @@ HEAVY = (
     "yaml",
     "senso_cli.sfn",
 )
+# What no help page needs: pydantic (Typer's parameter adapters, settings, models).
+HELP_HEAVY = (*HEAVY, "pydantic")
+# Typer's help renderer and what it loads (Markdown, pygments, tracebacks, attrs): the root
+# page is drawn without it (senso_cli.roothelp).
+ROOT_HEAVY = (
+    *HELP_HEAVY,
+    "typer.rich_utils",
+    "rich.markdown",
+    "rich.traceback",
+    "markdown_it",
+    "pygments",
+    "attr",
+)
 
 PROBE = """
 import json, sys
@@ -43,36 +57,60 @@ print("\\n" + json.dumps(sorted(sys.modules)))
 """
 
 
-def _modules_after(args: list[str]) -> set[str]:
+def _modules_after(args: list[str], **env: str) -> set[str]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin", "SENSO_HOME": "/nonexistent/senso"},
+        env={
+            "COLUMNS": "100",
+            "PATH": "/usr/bin:/bin",
+            "SENSO_HOME": "/nonexistent/senso",
+            **env,
+        },
         check=True,
     )
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def _heavy(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+def _heavy(modules: set[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy))
+
+
+def test_root_help_imports_neither_typers_help_renderer_nor_pydantic() -> None:
+    modules = _modules_after(["--help"])
+    assert "senso_cli.roothelp" in modules  # the probe really drew the root page
+    assert _heavy(modules, ROOT_HEAVY) == []
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["status", "--help"], ["orgs", "list", "--help"], ["trigger", "--help"]]
+    "args", [["status", "--help"], ["orgs", "list", "--help"], ["trigger", "--help"]]
 )
 def test_help_imports_no_heavy_module(args: list[str]) -> None:
     modules = _modules_after(args)
     assert "senso_cli.app" in modules  # the probe really ran the CLI
-    assert _heavy(modules) == []
+    assert _heavy(modules, HELP_HEAVY) == []
+
+
+@pytest.mark.parametrize("args", [["status"], ["orgs", "list"]])
+def test_light_commands_import_only_what_reading_needs(args: list[str], cli_env: Database) -> None:
+    # A real database (the command must get as far as its query and its table), so anything
+    # the read path pulls in is seen; psycopg is the one heavy module it needs.
+    modules = _modules_after(args, SENSO_DATABASE_URL=cli_env.url)
+    assert "senso_cli.commands." + args[0] in modules
+    assert _heavy(modules, tuple(h for h in HEAVY if h != "psycopg")) == []
 
 
 def test_the_guard_recognises_heavy_modules() -> None:
-    # The check above proves nothing if `_heavy` could not see a heavy module when one is there.
+    # The checks above prove nothing if `_heavy` could not see a heavy module when one is there.
     assert _heavy({"pandas.core.frame", "rich.live", "rich.table", "openai_like"}) == [
         "pandas.core.frame",
         "rich.live",
+    ]
+    assert _heavy({"pydantic.main", "typer.rich_utils"}, ROOT_HEAVY) == [
+        "pydantic.main",
+        "typer.rich_utils",
     ]
 
 
