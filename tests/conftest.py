@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from handlers.db.database import Database
 from handlers.db.migrate import apply_migrations
 from senso_cli.embedded_pg import EmbeddedPostgres
+from tests.modes import Operator
 
 TEMPLATE_DB = "senso_test_template"
 
@@ -142,3 +143,34 @@ def cli_env(db: Database, senso_home: Path, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def external_template(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A product database as the old system left it, migrated by `senso db migrate`."""
+    from tests.modes import build_external_template
+
+    home = tmp_path_factory.mktemp("external-template-home")
+    return build_external_template(pg_server_url, CliRunner(), home)
+
+
+@pytest.fixture(params=["owned", "external"])
+def operator(
+    request: pytest.FixtureRequest,
+    pg_server_url: str,
+    template_database: str,
+    senso_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    runner: CliRunner,
+) -> Iterator[Operator]:
+    """The CLI on a fresh database in each mode, with one org ready (tests/modes.py)."""
+    from tests.modes import clone, drop, operator_for
+
+    external = request.param == "external"
+    template = request.getfixturevalue("external_template") if external else template_database
+    db = clone(pg_server_url, template)
+    monkeypatch.setenv("SENSO_DATABASE_URL", db.url)
+    try:
+        yield operator_for(request.param, db, runner)
+    finally:
+        drop(db, pg_server_url)

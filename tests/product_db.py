@@ -80,8 +80,10 @@ def seed_product_org(
     credits: Decimal = Decimal(100),
     models: list[str] | None = None,
     deleted: bool = False,
+    schedule: tuple[int, ...] = (),
 ) -> uuid.UUID:
-    """An org with 3 questions x 2 models x 2 locations, as senso-api would have written it."""
+    """An org with 3 questions x 2 models x 2 locations, as senso-api would have written it,
+    scheduled on `schedule` (0 = Monday ... 6 = Sunday, as the old scheduler counts)."""
     org_id, partner_id = uuid.uuid4(), uuid.uuid4()
     with db.connect() as conn, conn.transaction():
         _insert(conn, "partners", partner_id=partner_id, name="Partner One")
@@ -126,6 +128,8 @@ def seed_product_org(
                 region_name=region,
                 created_at=f"2026-01-01T00:00:0{i}Z",
             )
+        for day_of_week in schedule:
+            _insert(conn, "org_schedules", org_id=org_id, day_of_week=day_of_week)
         # The purchase behind the balance, so balance == ledger holds from the start.
         _insert(
             conn,

@@ -9,23 +9,28 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from senso_cli.app import app
+from tests.modes import Operator
 
 
 def _seed(runner: CliRunner) -> None:
     assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
 
 
-def test_trigger_runs_the_demo_org_and_reports_the_batch(
-    cli_env: Database, runner: CliRunner
-) -> None:
-    _seed(runner)
-    result = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
+def test_trigger_runs_the_org_and_reports_the_batch(operator: Operator, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["trigger", "--org", operator.org, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["status"] == "SUCCEEDED"
-    assert data["batch"]["cells"] == 120 and data["batch"]["completed"] == 120
+    assert data["batch"]["cells"] == operator.cells
+    assert data["batch"]["completed"] == operator.cells
     assert data["batch"]["simulated"] is True
-    assert data["batch"]["credits_charged"] == 6.0
+    assert data["batch"]["credits_charged"] == float(operator.credits_per_run)
+    # In the product's tables, in both modes: one completed latest batch, its runs latest,
+    # each cell charged once, the balance moved by exactly the ledger rows.
+    assert operator.batches() == [("completed", True)]
+    assert operator.runs(latest=True) == operator.cells
+    assert operator.ledger_charges() == (operator.cells, operator.credits_per_run)
+    assert operator.balance() == operator.credits - operator.credits_per_run
 
     listed = json.loads(runner.invoke(app, ["status", "--json"]).output)
     assert [e["status"] for e in listed] == ["SUCCEEDED"]
@@ -45,21 +50,24 @@ def test_trigger_unknown_org_starts_nothing(cli_env: Database, runner: CliRunner
     assert json.loads(runner.invoke(app, ["status", "--json"]).output) == []
 
 
-def test_trigger_without_credits_fails_with_the_error(cli_env: Database, runner: CliRunner) -> None:
-    _seed(runner)
-    with cli_env.transaction() as conn:
-        conn.execute("UPDATE credit_balances SET current_balance = 1")
-    result = runner.invoke(app, ["trigger", "--org", "demo"])
+def test_trigger_without_credits_fails_with_the_error(
+    operator: Operator, runner: CliRunner
+) -> None:
+    with operator.db.transaction() as conn:
+        conn.execute("UPDATE credit_balances SET current_balance = 0")
+    result = runner.invoke(app, ["trigger", "--org", operator.org])
     assert result.exit_code == 1
     assert "Senso.InsufficientCredits" in result.output
+    assert operator.batches() == [("failed", False)]
+    assert operator.ledger_charges() == (0, 0)
 
 
-def test_redrive_of_a_succeeded_execution_is_refused(cli_env: Database, runner: CliRunner) -> None:
-    _seed(runner)
-    runner.invoke(app, ["trigger", "--org", "demo"])
+def test_redrive_of_a_succeeded_execution_is_refused(operator: Operator, runner: CliRunner) -> None:
+    runner.invoke(app, ["trigger", "--org", operator.org])
     name = json.loads(runner.invoke(app, ["status", "--json"]).output)[0]["name"]
     result = runner.invoke(app, ["redrive", name])
     assert result.exit_code == 2 and "cannot be redriven" in result.output
+    assert operator.batches() == [("completed", True)]
 
 
 def test_run_definition_with_a_mock_config(tmp_path: Path, runner: CliRunner) -> None:

@@ -1,41 +1,50 @@
-"""The whole rehearsal on one machine: the old system (the stand-in, writing the product tables
-as the Go code does) and Step Functions in shadow (writing only senso's shadow tables), then
-compare over the two real batches."""
+"""The whole rehearsal through the CLI, in both database modes: the old system (the stand-in,
+writing the product tables as the Go code does) and Step Functions in shadow (writing only
+senso's shadow tables), then compare over the two real batches and the rollout gated on it."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
 
-from handlers.db.database import Database
+import pytest
+from typer.testing import CliRunner
+
 from handlers.repositories.sides import batches_sql
-from handlers.settings import load_settings
-from senso_cli.local.runtime import LocalRuntime
+from senso_cli.app import app
 from senso_cli.services.compare import compare
 from senso_cli.services.compare.report import render_table
-from senso_cli.services.inngest_side import run_on_inngest
-from senso_cli.services.trigger import start_local
-from tests.functional.steps.conftest import seed_org
+from tests.modes import Operator
 from tests.product_db import balances, product_row_counts
+
+YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+# As the runbook's rehearsal: every org on Inngest, and one pair on one day is evidence enough.
+REHEARSAL = "[rollout]\nlocal_percent = 0\ngate_min_pairs = 1\ngate_min_days = 1\n"
+
+
+@pytest.fixture(autouse=True)
+def _rehearsal_config(senso_home: Path) -> None:
+    senso_home.mkdir(parents=True, exist_ok=True)
+    (senso_home / "config.toml").write_text(REHEARSAL)
 
 
 def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
-    db: Database, tmp_path: Path
+    operator: Operator, runner: CliRunner
 ) -> None:
-    org_id: UUID = seed_org(db)
-    settings = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
-    day = datetime.now(UTC).date()
-    standin = run_on_inngest(db, settings, str(org_id), day)
-    assert standin.mode == "stand-in" and "stand-in" in standin.label
-    assert standin.status == "SUCCEEDED"
+    db = operator.db
+    standin = runner.invoke(app, ["trigger", "--org", operator.org])  # the rollout: Inngest
+    assert standin.exit_code == 0 and "stand-in" in standin.output, standin.output
     counts, money = product_row_counts(db), balances(db)
 
-    runtime = LocalRuntime(db, settings, time_scale=0)
-    started = start_local(runtime, str(org_id), day=day, shadow=True)
-    assert started.started.name.endswith("-shadow")
-    assert runtime.run(started.started.execution_arn).status == "SUCCEEDED"
+    shadow = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", "--json"])
+    assert shadow.exit_code == 0, shadow.output
+    data = json.loads(shadow.stdout)
+    assert data["execution_arn"].endswith("-shadow") and data["status"] == "SUCCEEDED"
+    assert data["batch"]["credits_charged"] == 0
 
+    # The stand-in found the old system's batch of the day already complete and wrote nothing
+    # new; the shadow side wrote only senso's shadow tables.
     assert product_row_counts(db) == counts
     assert balances(db) == money
     with db.connect() as conn:
@@ -44,16 +53,18 @@ def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
             "ORDER BY orchestrator"
         ).fetchall()
         shadow_ledger = conn.execute("SELECT count(*) AS n FROM senso.shadow_credit_ledger")
-        assert shadow_ledger.fetchone() == {"n": 12}
+        assert shadow_ledger.fetchone() == {"n": operator.cells}
     assert [(r["orchestrator"], r["shadow"], r["status"]) for r in rows] == [
         ("inngest", False, "completed"),
         ("step_functions", True, "completed"),
     ]
     # A pair of an old-system batch and a senso batch passes: rank and citation differ only
     # by the old code's known weaknesses, which the report names as such.
+    compared = runner.invoke(app, ["compare", "--since", "1d", "--json"])
+    assert compared.exit_code == 0, compared.output
+    report = json.loads(compared.stdout)
+    assert report["verdict"] == "PASS" and report["paired"]["pairs"] == 1, report["summary"]
     result = compare(db, datetime.now(UTC) - timedelta(days=1))
-    assert result.pair_count == 1
-    assert result.passed, result.summary()
     labels = {s.metric: s.label for s in result.paired.summaries}
     assert "known old-system weakness" in labels["mean_rank"]
     assert "known old-system weakness" in labels["citation_rate"]
@@ -62,3 +73,58 @@ def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
     excused = text.split("Differences excused as known old-system weaknesses")[1]
     assert "mean_rank" in excused.split("\n\n")[0]
     assert "citation_rate" in excused.split("\n\n")[0]
+
+    # The pair is the evidence the rollout gate reads: 10% goes through without --force.
+    raised = runner.invoke(app, ["rollout", "--percent", "10", "--reason", "shadow passed"])
+    assert raised.exit_code == 0, raised.output
+    assert "0% -> 10%" in raised.output and "forced" not in raised.output, raised.output
+    status = runner.invoke(app, ["rollout", "status"])
+    assert "stage: 10%" in status.output, status.output
+    back = runner.invoke(app, ["rollback", "--yes", "--reason", "drill"])
+    assert back.exit_code == 0 and "rolled back" in back.output, back.output
+    assert product_row_counts(db) == counts and balances(db) == money
+
+
+def test_a_model_dropped_on_one_side_fails_compare_and_the_gate(
+    operator: Operator, runner: CliRunner
+) -> None:
+    db = operator.db
+    day = ["--day", YESTERDAY]
+    assert runner.invoke(app, ["trigger", "--org", operator.org, *day]).exit_code == 0
+    models = operator.scalar(
+        f"SELECT count(*) FROM {db.tables.geo_models} WHERE org_id = %s",  # noqa: S608
+        operator.org_id,
+    )
+    # The product removes a model after the old system ran; the shadow side no longer runs it.
+    with db.transaction() as conn:
+        dropped = conn.execute(
+            f"DELETE FROM {db.tables.geo_models} WHERE geo_model_id = ("  # noqa: S608
+            f" SELECT geo_model_id FROM {db.tables.geo_models} WHERE org_id = %s"
+            " ORDER BY created_at DESC LIMIT 1) RETURNING name",
+            (operator.org_id,),
+        ).fetchone()["name"]
+    shadow = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", *day])
+    assert shadow.exit_code == 0, shadow.output
+
+    compared = runner.invoke(app, ["compare", "--since", "2d", "--json"])
+    assert compared.exit_code == 1, compared.output
+    report = json.loads(compared.stdout)
+    assert report["verdict"] == "FAIL" and "cells" in report["paired"]["failed_metrics"]
+    # The org as the operator typed it (senso's alias, or the product's org id).
+    cells = next(m for m in report["paired"]["metrics"] if m["metric"] == "cells")
+    assert cells["orgs"] == [operator.org]
+    assert report["paired"]["model_differences"] == [
+        {
+            "org": operator.org,
+            "batch_day": YESTERDAY,
+            "model": dropped,
+            "step_functions": 0,
+            "inngest": operator.cells // models,
+        }
+    ]
+    text = runner.invoke(app, ["compare", "--since", "2d"]).output
+    assert "FAIL" in text and "cells" in text and dropped in text and operator.org in text
+
+    refused = runner.invoke(app, ["rollout", "--percent", "10", "--reason", "try"])
+    assert refused.exit_code == 1 and "gate did not pass" in refused.output, refused.output
+    assert "cells" in refused.output

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from handlers.db.database import Database
 from handlers.repositories.sides import batches_sql
 from senso_cli.app import app
+from tests.modes import Operator
 
 
 def _orchestrators(db: Database) -> list[str]:
@@ -21,60 +22,60 @@ def _orchestrators(db: Database) -> list[str]:
 
 
 def test_before_any_rollout_trigger_runs_the_state_machine(
-    cli_env: Database, runner: CliRunner
+    operator: Operator, runner: CliRunner
 ) -> None:
-    runner.invoke(app, ["dev", "seed"])
-    result = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
+    result = runner.invoke(app, ["trigger", "--org", operator.org, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["status"] == "SUCCEEDED"
-    assert _orchestrators(cli_env) == ["step_functions"]
+    assert _orchestrators(operator.db) == ["step_functions"]
 
 
 def test_rollout_at_zero_routes_to_the_labelled_inngest_standin(
-    cli_env: Database, runner: CliRunner
+    operator: Operator, runner: CliRunner
 ) -> None:
-    runner.invoke(app, ["dev", "seed"])
     forced = ["rollout", "--percent", "10", "--force", "--reason", "first stage"]
     assert runner.invoke(app, forced).exit_code == 0
     assert runner.invoke(app, ["rollout", "--percent", "0", "--reason", "back"]).exit_code == 0
-    result = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
+    result = runner.invoke(app, ["trigger", "--org", operator.org, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["target"] == "inngest" and "stand-in" in data["label"]
     assert data["routing"].startswith("rollout 0%")
-    assert _orchestrators(cli_env) == ["inngest"]
+    assert _orchestrators(operator.db) == ["inngest"]
 
 
-def test_target_override_and_shadow(cli_env: Database, runner: CliRunner) -> None:
-    runner.invoke(app, ["dev", "seed"])
-    assert runner.invoke(app, ["trigger", "--org", "demo", "--target", "inngest"]).exit_code == 0
-    assert _orchestrators(cli_env) == ["inngest"]
-    shadow = runner.invoke(app, ["trigger", "--org", "demo", "--shadow", "--day", "2026-01-05"])
+def test_target_override_and_shadow(operator: Operator, runner: CliRunner) -> None:
+    standin = runner.invoke(app, ["trigger", "--org", operator.org, "--target", "inngest"])
+    assert standin.exit_code == 0, standin.output
+    assert _orchestrators(operator.db) == ["inngest"]
+    shadow = runner.invoke(
+        app, ["trigger", "--org", operator.org, "--shadow", "--day", "2026-01-05"]
+    )
     assert shadow.exit_code == 0, shadow.output
     assert "stand-in" in shadow.output and "SUCCEEDED" in shadow.output
-    both = runner.invoke(app, ["trigger", "--org", "demo", "--shadow", "--target", "sfn"])
+    both = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", "--target", "sfn"])
     assert both.exit_code == 2
-    bad = runner.invoke(app, ["trigger", "--org", "demo", "--target", "lambda"])
+    bad = runner.invoke(app, ["trigger", "--org", operator.org, "--target", "lambda"])
     assert bad.exit_code == 2 and "--target must be sfn or inngest" in bad.output
 
 
 def test_trigger_batch_leaves_inngest_orgs_to_the_legacy_side(
-    cli_env: Database, runner: CliRunner
+    operator: Operator, runner: CliRunner
 ) -> None:
-    runner.invoke(app, ["dev", "seed"])
     runner.invoke(app, ["rollout", "--percent", "10", "--force", "--reason", "stage"])
     runner.invoke(app, ["rollout", "--percent", "0", "--reason", "back"])
     routed = runner.invoke(app, ["trigger-batch", "--all", "--json"])
     assert routed.exit_code == 0, routed.output
     assert json.loads(routed.output)["counts"]["routed_to_inngest"] == 1
-    assert _orchestrators(cli_env) == []
+    assert _orchestrators(operator.db) == []
     forced = runner.invoke(app, ["trigger-batch", "--all", "--target", "sfn", "--json"])
     assert json.loads(forced.output)["counts"]["started"] == 1
-    assert _orchestrators(cli_env) == ["step_functions"]
+    assert _orchestrators(operator.db) == ["step_functions"]
 
 
-def test_local_trigger_batch_rerun_starts_nothing_new(cli_env: Database, runner: CliRunner) -> None:
-    runner.invoke(app, ["dev", "seed"])
+def test_local_trigger_batch_rerun_starts_nothing_new(
+    operator: Operator, runner: CliRunner
+) -> None:
     first = json.loads(runner.invoke(app, ["trigger-batch", "--all", "--json"]).output)
     again = json.loads(runner.invoke(app, ["trigger-batch", "--all", "--json"]).output)
     assert first["counts"]["started"] == 1
@@ -84,15 +85,19 @@ def test_local_trigger_batch_rerun_starts_nothing_new(cli_env: Database, runner:
         "already_succeeded": 1,
         "failed": 0,
     }
+    # What the product shows after both runs: one batch, each cell run and charged once.
+    assert operator.batches() == [("completed", True)]
+    assert operator.runs() == operator.cells
+    assert operator.ledger_charges() == (operator.cells, operator.credits_per_run)
+    assert operator.balance() == operator.credits - operator.credits_per_run
 
 
-def test_shadow_json_is_one_document(cli_env: Database, runner: CliRunner) -> None:
-    runner.invoke(app, ["dev", "seed"])
-    result = runner.invoke(app, ["trigger", "--org", "demo", "--shadow", "--json"])
+def test_shadow_json_is_one_document(operator: Operator, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["status"] == "SUCCEEDED"
     assert data["shadow"]["inngest"]["status"] == "SUCCEEDED"
     assert data["shadow"]["inngest"]["routing"] == "--shadow: both sides"
     assert data["batch"]["credits_charged"] == 0  # a shadow run charges nobody
-    assert _orchestrators(cli_env) == ["inngest", "step_functions-shadow"]
+    assert _orchestrators(operator.db) == ["inngest", "step_functions-shadow"]
