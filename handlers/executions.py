@@ -167,11 +167,13 @@ def plan_org_execution(
     day: date,
     *,
     max_attempts: int = MAX_ATTEMPTS_PER_DAY,
+    shadow: bool = False,
 ) -> PlannedStart:
     """The name the org's execution for `day` should start under (same attempt policy as
-    `start_org_execution`); `status_of(name)` is the status of that name, None if unused."""
+    `start_org_execution`, for bulk starters: a succeeded attempt is not repeated);
+    `status_of(name)` is the status of that name, None if unused."""
     for attempt in range(1, max_attempts + 1):
-        name = execution_name(org_id, day, attempt)
+        name = execution_name(org_id, day, attempt, shadow=shadow)
         status = status_of(name)
         if status is None:
             return PlannedStart("start", name, attempt)
@@ -190,9 +192,15 @@ DISPATCHER_MAX_ORGS = 2_000
 
 
 def dispatcher_input(
-    orgs: list[tuple[str, str]], day: date, *, triggered_by: str, max_concurrency: int
+    orgs: list[tuple[str, str]],
+    day: date,
+    *,
+    triggered_by: str,
+    max_concurrency: int,
+    shadow: bool = False,
 ) -> dict[str, Any]:
-    """The dispatcher state machine's input: (org id, execution name) pairs and the limit.
+    """The dispatcher state machine's input: (org id, execution name) pairs and the limit;
+    with `shadow`, every org execution it starts is a shadow run (senso's shadow tables only).
 
     Names come from `execution_name` (and the attempt policy above), so the dispatcher starts
     exactly the executions `start_org_execution` would, and a re-run finds them.
@@ -207,5 +215,6 @@ def dispatcher_input(
         "day": day.isoformat(),
         "triggered_by": triggered_by,
         "max_concurrency": max_concurrency,
+        "shadow": shadow,
         "orgs": [{"org_id": org_id, "name": name} for org_id, name in orgs],
     }

@@ -43,6 +43,10 @@ class EnvironmentSettings(BaseModel):
     profile: str | None = None
     endpoint_url: str | None = None
     state_machine_arn: str | None = None
+    # Starts the org executions of `senso trigger-batch` (and the daily Dispatch) at most
+    # `dispatch_max_concurrency` at once: Terraform's var.dispatch_max_concurrency (default 50).
+    dispatcher_state_machine_arn: str | None = None
+    dispatch_max_concurrency: int = Field(default=50, ge=1)
     cluster_arn: str | None = None
     task_definition_arn: str | None = None
     container_name: str | None = None
@@ -105,6 +109,9 @@ class Settings(BaseModel):
     environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
     simulated_seed: int = 7
     matrix_concurrency: int = Field(default=8, ge=1, le=256)
+    # Org executions the local runtime's dispatcher runs at once (`senso trigger-batch`): each
+    # runs its matrix in this process, so a laptop's default is small.
+    dispatch_max_concurrency: int = Field(default=2, ge=1)
     cell_retry: CellRetrySettings = Field(default_factory=CellRetrySettings)
     # A batch completes only when at most this share of its cells failed; else it fails.
     max_failed_cells_ratio: float = Field(default=0.05, ge=0, le=1)

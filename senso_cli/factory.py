@@ -99,10 +99,13 @@ def runs(app: AppState, isolation: Isolation = "inprocess") -> Runs:
     from senso_cli.services.environments import reporting_database
 
     settings = app.loaded.settings
+    env = target.environment
     return SfnRuns(
         target.stepfunctions(),
         lambda: target.state_machine_arn,
-        lambda: reporting_database(settings, target.environment),
+        lambda: reporting_database(settings, env),
+        dispatcher_arn=lambda: target.require("dispatcher_state_machine_arn"),
+        max_concurrency=env.dispatch_max_concurrency,
     )
 
 

@@ -6,6 +6,8 @@ scheduler's convention), asks the router where each one runs, and starts a Step 
 execution for every org routed to `sfn` through `handlers.executions`, whose deterministic
 names make the step idempotent per day: a re-run (a scheduler retry, an operator) starts only
 what is missing. Orgs routed to `inngest` are left to the legacy scheduler and only counted.
+With `{"shadow": true}` every scheduled org gets a shadow run instead (senso's shadow tables
+only: no product row, no credit), for `senso compare` against what the old system wrote.
 
 In the container the dependencies come from the task's environment: the state machine ARN
 (SENSO_STATE_MACHINE_ARN) and, when SENSO_ROLLOUT_PARAMETER names an SSM parameter, the
@@ -15,28 +17,27 @@ Tests and the CLI inject `DispatchServices` through the step context instead.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from handlers import envvars
-from handlers.errors import InvalidInputError, SensoError, TransientError
-from handlers.executions import (
-    DISPATCHER_MAX_ORGS,
-    ExecutionApi,
-    StartOutcome,
-    dispatcher_input,
-    plan_org_execution,
-    start_org_execution,
+from handlers.dispatching import (
+    DEFAULT_MAX_CONCURRENCY,
+    DispatchedOrg,
+    Dispatcher,
+    dispatch_through_dispatcher,
+    reason_of,
 )
+from handlers.errors import InvalidInputError, SensoError, TransientError
+from handlers.executions import ExecutionApi, StartOutcome, start_org_execution
 from handlers.logs import get_logger
 from handlers.pacing import DEFAULT_STARTS_PER_SECOND, RateLimiter, starts_per_second
 from handlers.repositories.orgs import OrgRepository
@@ -49,13 +50,8 @@ STATE_MACHINE_ARN_VAR = "SENSO_STATE_MACHINE_ARN"
 ROLLOUT_PARAMETER_VAR = "SENSO_ROLLOUT_PARAMETER"
 DISPATCHER_ARN_VAR = "SENSO_DISPATCHER_ARN"
 DISPATCH_MAX_CONCURRENCY_VAR = "SENSO_DISPATCH_MAX_CONCURRENCY"
-DEFAULT_MAX_CONCURRENCY = 50
 TRIGGERED_BY = "automatic_scheduler"
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
-
-OrgOutcome = Literal[
-    "started", "already_running", "already_succeeded", "routed_to_inngest", "failed", "dry_run"
-]
 
 
 class DispatchInput(StepModel):
@@ -63,14 +59,8 @@ class DispatchInput(StepModel):
 
     day: date | None = None
     dry_run: bool = False
-
-
-class DispatchedOrg(BaseModel):
-    org_id: str
-    target: Literal["sfn", "inngest"]
-    outcome: OrgOutcome
-    execution_arn: str | None = None
-    reason: str | None = None
+    # Shadow runs of the day's orgs: senso's shadow tables only, no product row, no credit.
+    shadow: bool = False
 
 
 class DispatchResult(BaseModel):
@@ -80,20 +70,6 @@ class DispatchResult(BaseModel):
     counts: dict[str, int]
     orgs: list[DispatchedOrg]
     dispatcher_executions: list[str] = []
-
-
-class Dispatcher(Protocol):
-    """The dispatcher state machine, and a look at the org executions it would start."""
-
-    def find(self, name: str) -> str | None:
-        """Status of the org execution `name`, None when no execution has that name."""
-        ...
-
-    def org_execution_arn(self, name: str) -> str: ...
-
-    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
-        """Start a dispatcher execution (an existing `name` is fine); returns its ARN."""
-        ...
 
 
 @dataclass
@@ -116,6 +92,7 @@ def dispatch_orgs(
     services: DispatchServices,
     *,
     dry_run: bool = False,
+    shadow: bool = False,
     on_error: Callable[[str, SensoError | Exception], None] | None = None,
 ) -> list[DispatchedOrg]:
     """Route and start each org; one org's failure is recorded and the rest still start."""
@@ -130,14 +107,13 @@ def dispatch_orgs(
             continue
         try:
             started: StartOutcome = start_org_execution(
-                services.executions, org_id, day, triggered_by=TRIGGERED_BY
+                services.executions, org_id, day, triggered_by=TRIGGERED_BY, shadow=shadow
             )
         except Exception as exc:  # noqa: BLE001 - one org must not stop the day's dispatch
             if on_error is not None:
                 on_error(org_id, exc)
-            reason = exc.message if isinstance(exc, SensoError) else f"{type(exc).__name__}: {exc}"
             results.append(
-                DispatchedOrg(org_id=org_id, target=target, outcome="failed", reason=reason)
+                DispatchedOrg(org_id=org_id, target=target, outcome="failed", reason=reason_of(exc))
             )
             continue
         results.append(
@@ -151,72 +127,6 @@ def dispatch_orgs(
     return results
 
 
-def dispatch_through_dispatcher(
-    org_ids: list[str],
-    day: date,
-    services: DispatchServices,
-    dispatcher: Dispatcher,
-    *,
-    on_error: Callable[[str, SensoError | Exception], None] | None = None,
-) -> tuple[list[DispatchedOrg], list[str]]:
-    """Plan each org's execution name and hand the ones to start to the dispatcher.
-
-    Returns the orgs (outcome "started" means handed to a dispatcher execution, which starts
-    it when a slot frees) and the dispatcher executions started. More orgs than one input can
-    carry go to several dispatcher executions that share the concurrency between them.
-    """
-    results: list[DispatchedOrg] = []
-    to_start: list[tuple[str, str]] = []
-    for org_id in org_ids:
-        target = services.router(org_id)
-        if target != "sfn":
-            results.append(DispatchedOrg(org_id=org_id, target=target, outcome="routed_to_inngest"))
-            continue
-        try:
-            plan = plan_org_execution(dispatcher.find, org_id, day)
-        except Exception as exc:  # noqa: BLE001 - one org must not stop the day's dispatch
-            if on_error is not None:
-                on_error(org_id, exc)
-            reason = exc.message if isinstance(exc, SensoError) else f"{type(exc).__name__}: {exc}"
-            results.append(
-                DispatchedOrg(org_id=org_id, target=target, outcome="failed", reason=reason)
-            )
-            continue
-        outcome: OrgOutcome = "started" if plan.outcome == "start" else plan.outcome
-        if plan.outcome == "start":
-            to_start.append((org_id, plan.name))
-        results.append(
-            DispatchedOrg(
-                org_id=org_id,
-                target=target,
-                outcome=outcome,
-                execution_arn=dispatcher.org_execution_arn(plan.name),
-            )
-        )
-    chunks = [
-        to_start[i : i + DISPATCHER_MAX_ORGS] for i in range(0, len(to_start), DISPATCHER_MAX_ORGS)
-    ]
-    share = max(1, services.max_concurrency // max(1, len(chunks)))
-    started: list[str] = []
-    for chunk in chunks:
-        # Named by its content: a scheduler retry of the same plan finds it running.
-        digest = hashlib.sha256("\n".join(name for _, name in chunk).encode()).hexdigest()[:16]
-        name = f"dispatch-{day:%Y%m%d}-{digest}"
-        document = dispatcher_input(chunk, day, triggered_by=TRIGGERED_BY, max_concurrency=share)
-        try:
-            started.append(dispatcher.start_dispatch(name, document))
-        except Exception as exc:  # noqa: BLE001 - reported per org, like a failed start
-            failed = {org_id for org_id, _ in chunk}
-            for index, org in enumerate(results):
-                if org.org_id in failed:
-                    if on_error is not None:
-                        on_error(org.org_id, exc)
-                    results[index] = org.model_copy(
-                        update={"outcome": "failed", "reason": f"dispatcher: {exc}"}
-                    )
-    return results, started
-
-
 def dispatch(ctx: StepContext, data: DispatchInput) -> DispatchResult:
     day = data.day or ctx.today()
     services = ctx.services if isinstance(ctx.services, DispatchServices) else None
@@ -228,13 +138,26 @@ def dispatch(ctx: StepContext, data: DispatchInput) -> DispatchResult:
     def on_error(org_id: str, exc: Exception) -> None:
         log.error("could not start the org's execution", org_id=org_id, error=str(exc))
 
+    if data.shadow:
+        # A shadow serves nobody (senso's shadow tables only): every scheduled org gets one,
+        # whichever side the rollout has it served by.
+        services = replace(services, router=all_to_step_functions)
     dispatched: list[str] = []
     if services.dispatcher is not None and not data.dry_run:
         orgs, dispatched = dispatch_through_dispatcher(
-            org_ids, day, services, services.dispatcher, on_error=on_error
+            org_ids,
+            day,
+            services.dispatcher,
+            max_concurrency=services.max_concurrency,
+            triggered_by=TRIGGERED_BY,
+            shadow=data.shadow,
+            router=services.router,
+            on_error=on_error,
         )
     else:
-        orgs = dispatch_orgs(org_ids, day, services, dry_run=data.dry_run, on_error=on_error)
+        orgs = dispatch_orgs(
+            org_ids, day, services, dry_run=data.dry_run, shadow=data.shadow, on_error=on_error
+        )
     counts: dict[str, int] = {}
     for org in orgs:
         counts[org.outcome] = counts.get(org.outcome, 0) + 1

@@ -19,9 +19,10 @@ locals {
 
 data "aws_iam_policy_document" "operator" {
   statement {
+    # trigger starts org executions; trigger-batch starts the dispatcher, which starts them.
     sid       = "StartAndListExecutions"
     actions   = ["states:StartExecution", "states:ListExecutions"]
-    resources = [aws_sfn_state_machine.org_evaluation.arn]
+    resources = [aws_sfn_state_machine.org_evaluation.arn, aws_sfn_state_machine.dispatcher.arn]
   }
 
   statement {

@@ -12,20 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from handlers.errors import InvalidInputError
-from handlers.pacing import DEFAULT_STARTS_PER_SECOND
-from senso_cli.aws.throttle import RateLimiter
+from senso_cli import factory
 from senso_cli.context import state
 from senso_cli.errors import EXIT_FAILED
-from senso_cli.factory import routing_store
-from senso_cli.local.runtime import LocalRuntime
 from senso_cli.output import err, out, print_json
 from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import routing
 from senso_cli.services import trigger_batch as service
-from senso_cli.services.aws_runs import SfnExecutions
 from senso_cli.services.days import parse_batch_day
-from senso_cli.services.environments import aws_target, reporting_database
 
+# The CLI's own calls are one DescribeExecution per org and a dispatcher start: Fargate's rate,
+# which paced the starts before, is now the dispatcher's MaxConcurrency's business. Under the
+# DescribeExecution quota; throttled calls back off anyway.
+LOOKUPS_PER_SECOND = 20.0
 _RATE = re.compile(r"^\s*(?P<rate>\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*$")
 
 
@@ -46,17 +45,22 @@ def trigger_batch(
         str | None,
         typer.Option(help="Orgs scheduled on this weekday: 0 (Monday) .. 6, a name, or today."),
     ] = None,
-    concurrency: Annotated[
+    max_concurrency: Annotated[
         int | None,
-        typer.Option(help="Starts in flight (AWS, default 8) or runs at once (local, default 2)."),
+        typer.Option(
+            "--max-concurrency",
+            "--concurrency",
+            help="Org executions running at once: the dispatcher's Map MaxConcurrency (default "
+            "the setting dispatch_max_concurrency: locally 2, on AWS the environment's, 50).",
+        ),
     ] = None,
     rate: Annotated[
         str,
         typer.Option(
-            help="At most this many StartExecution calls per second (AWS); the default keeps "
-            "the executions' Fargate RunTask calls under Fargate's rate."
+            help="At most this many Step Functions calls per second while looking up today's "
+            "executions and starting the dispatcher (AWS); throttled calls back off."
         ),
-    ] = f"{DEFAULT_STARTS_PER_SECOND:g}/s",
+    ] = f"{LOOKUPS_PER_SECOND:g}/s",
     day: Annotated[
         str | None, typer.Option(help="UTC day of the batches, YYYY-MM-DD (default today).")
     ] = None,
@@ -64,35 +68,47 @@ def trigger_batch(
         str | None,
         typer.Option("--target", help="sfn or inngest for every org (default: the rollout)."),
     ] = None,
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Shadow runs of every selected org, whatever the rollout: senso's shadow "
+            "tables only (no product row, no credit), for `senso compare`.",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
     env: EnvOpt = None,
 ) -> None:
     """Start the workflow for many orgs: from a file, all of them, or those scheduled on a day.
 
-    Each org goes where the rollout routes it; orgs routed to Inngest are listed and left to
-    the legacy schedule, as the dispatcher does. `--target sfn` starts them all here.
+    The orgs go to one execution of the dispatcher state machine, whose Map starts each org's
+    execution, at most `--max-concurrency` running at once: on AWS through Step Functions
+    (this command returns once it started), locally on senso's runtime (it runs to the end
+    here). Each org goes where the rollout routes it; orgs routed to Inngest are listed and
+    left to the legacy schedule, as the dispatcher does. `--target sfn` starts them all here.
 
     Execution names are deterministic per org, day and attempt, so re-running the same command
     starts only what is missing: running executions are reported as already running and
-    succeeded ones as already succeeded. On AWS the starts are rate limited and back off when
-    throttled. Locally each started execution runs to its end here, `--concurrency` at a time.
+    succeeded ones as already succeeded.
 
     Exit 0 when nothing failed, 1 when some orgs could not be started (listed with reasons).
     """
-    app_state = state(ctx)
-    settings = app_state.loaded.settings
+    app = state(ctx)
     batch_day = parse_batch_day(day)
     per_second = parse_rate(rate)
-    target = aws_target(settings)
-    db = reporting_database(settings, target.environment) if target else app_state.db
-    refs = service.select_orgs(
-        db, orgs_file=orgs, all_orgs=all_orgs, schedule_day=schedule_day, today=batch_day
-    )
     override = routing.parse_target(target_opt)
-    store = routing_store(state(ctx))
-    refs, routed_away = service.split_by_route(
-        db, refs, lambda org_id: routing.decide(store, org_id, override)
+    if shadow and override is not None:
+        raise InvalidInputError("--shadow runs every selected org; it cannot take --target")
+    runs = factory.runs(app)
+    refs = service.select_orgs(
+        runs.db, orgs_file=orgs, all_orgs=all_orgs, schedule_day=schedule_day, today=batch_day
     )
+    routed_away: list[service.BatchItem] = []
+    if not shadow:  # a shadow serves nobody: the rollout decides who serves live
+        store = factory.routing_store(app)
+        refs, routed_away = service.split_by_route(
+            runs.db, refs, lambda org_id: routing.decide(store, org_id, override)
+        )
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -103,22 +119,20 @@ def trigger_batch(
         disable=json_output,
     )
     with progress:
-        task = progress.add_task("starting executions", total=len(refs))
+        task = progress.add_task("looking up executions", total=len(refs))
 
-        def advance(item: service.BatchItem) -> None:
-            progress.advance(task)
+        def advance(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
 
-        if target is not None:
-            limiter = RateLimiter(per_second, burst=max(1, int(per_second)))
-            api = SfnExecutions(target.stepfunctions(), target.state_machine_arn, limiter=limiter)
-            report = service.trigger_aws(
-                api, refs, batch_day, db=db, concurrency=concurrency or 8, on_item=advance
-            )
-        else:
-            runtime = LocalRuntime(app_state.db, settings)
-            report = service.trigger_local(
-                runtime, refs, batch_day, concurrency=concurrency or 2, on_item=advance
-            )
+        report = service.run_batch(
+            runs,
+            refs,
+            batch_day,
+            max_concurrency=max_concurrency,
+            shadow=shadow,
+            calls_per_second=per_second,
+            on_progress=advance,
+        )
     report.items.extend(routed_away)
     _render(report, batch_day, json_output)
     if report.failed:
@@ -128,9 +142,19 @@ def trigger_batch(
 def _render(report: service.BatchReport, day: date, json_output: bool) -> None:
     counts = report.counts()
     if json_output:
-        print_json({"day": day, "counts": counts, "items": [i.__dict__ for i in report.items]})
+        print_json(
+            {
+                "day": day,
+                "shadow": report.shadow,
+                "max_concurrency": report.max_concurrency,
+                "dispatcher_executions": report.dispatcher_executions,
+                "counts": counts,
+                "items": [i.__dict__ for i in report.items],
+            }
+        )
         return
-    table = Table(title=f"trigger-batch {day}")
+    title = f"trigger-batch {day}" + (" (shadow)" if report.shadow else "")
+    table = Table(title=title)
     for column in ("org", "outcome", "execution", "reason"):
         table.add_column(column, overflow="fold")
     # Failures first: they are what the operator has to act on.
@@ -149,3 +173,5 @@ def _render(report: service.BatchReport, day: date, json_output: bool) -> None:
         table.add_row(item.ref, outcome, name, item.reason or "")
     out.print(table)
     out.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+    for arn in report.dispatcher_executions:
+        out.print(f"dispatcher {arn.rsplit(':', 1)[-1]}: at most {report.max_concurrency} at once")

@@ -5,10 +5,17 @@
 MaxConcurrencyPath). Locally the Map's iterations are threads and each starts its org's
 execution on the org runtime (`ChildExecutionInvoker`), so the same document bounds the fleet
 on a laptop as on AWS.
+
+`LocalDispatcher` is `handlers.dispatching.Dispatcher` on this runtime (what `senso
+trigger-batch` hands its orgs to), and `run_dispatchers` runs the dispatcher executions it
+started to their end in this process, reporting how many org executions have finished.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from handlers.db.database import Database
@@ -17,6 +24,7 @@ from handlers.settings import Settings
 from senso_cli.local.child_executions import START_EXECUTION_RESOURCES, ChildExecutionInvoker
 from senso_cli.local.definition import asl_path, load_definition
 from senso_cli.local.runtime import LocalRuntime
+from senso_cli.local.store import effective_status, owner_alive
 
 DISPATCHER_FILE = "dispatcher-workflow.json"
 DISPATCHER_NAME = "dispatcher-workflow"
@@ -55,3 +63,83 @@ def dispatcher_runtime(
         machine_name=DISPATCHER_NAME,
         resource_invokers=dict.fromkeys(START_EXECUTION_RESOURCES, invoker),
     )
+
+
+class LocalDispatcher:
+    """`handlers.dispatching.Dispatcher` over the local runtime: org executions are looked up
+    in the execution store, dispatcher executions start on a `dispatcher_runtime`."""
+
+    def __init__(self, org_runtime: LocalRuntime, *, time_scale: float | None = None) -> None:
+        self.org_runtime = org_runtime
+        self.runtime = dispatcher_runtime(
+            org_runtime.db, org_runtime.settings, org_runtime, time_scale=time_scale
+        )
+        self.created: list[str] = []  # dispatcher executions this process has to run
+        self.joined: list[str] = []  # started by another live process: only waited for
+
+    def org_execution_arn(self, name: str) -> str:
+        return self.org_runtime.arn_for(name)
+
+    def find(self, name: str) -> str | None:
+        record = self.org_runtime.store.find(self.org_execution_arn(name))
+        return None if record is None else effective_status(record)
+
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
+        # The same plan twice: join the live one. One whose process died, or that ended
+        # while some of its orgs still have no execution, is replaced by a new name.
+        for attempt in range(1, 100):
+            chosen = name if attempt == 1 else f"{name}-r{attempt}"
+            started = self.runtime.start(input, name=chosen)
+            if started.started:
+                self.created.append(started.execution_arn)
+                return started.execution_arn
+            record = self.runtime.store.get(started.execution_arn)
+            if record["status"] == "RUNNING" and owner_alive(record):
+                self.joined.append(started.execution_arn)
+                return started.execution_arn
+        raise InvalidInputError(f"too many dispatcher executions named {name}")
+
+
+def run_dispatchers(
+    dispatcher: LocalDispatcher,
+    org_arns: list[str],
+    *,
+    on_finished: Callable[[int, int], None] | None = None,
+    interval: float = 0.25,
+) -> None:
+    """Run the dispatcher executions `dispatcher` created to their end (one thread each, as
+    they share the concurrency), wait for the ones it joined, and report how many of
+    `org_arns` have ended, until all have."""
+    failures: list[BaseException] = []
+
+    def run(arn: str) -> None:
+        try:
+            dispatcher.runtime.run(arn)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(arn,), name=f"dispatcher-{arn[-8:]}", daemon=True)
+        for arn in dispatcher.created
+    ]
+    for thread in threads:
+        thread.start()
+    store = dispatcher.runtime.store
+
+    def joined_running() -> bool:
+        records = store.many(dispatcher.joined).values()
+        return any(effective_status(record) == "RUNNING" for record in records)
+
+    while True:
+        alive = any(thread.is_alive() for thread in threads) or joined_running()
+        if on_finished is not None:
+            records = store.many(org_arns).values()
+            ended = sum(1 for record in records if record["status"] != "RUNNING")
+            on_finished(ended, len(org_arns))
+        if not alive:
+            break
+        time.sleep(interval)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -78,6 +78,14 @@ class LocalRuntime:
     def state_machine_arn(self) -> str:
         return state_machine_arn(self._machine)
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def arn_for(self, name: str) -> str:
+        """The ARN an execution of this machine called `name` has (or will have)."""
+        return execution_arn(name, self._machine)
+
     def _invoke(self, invocation: TaskInvocation) -> Any:
         invoker = self._resource_invokers.get(invocation.resource)
         if invoker is not None:

@@ -34,6 +34,15 @@ def owner_alive(record: dict[str, Any]) -> bool:
     return True
 
 
+def effective_status(record: dict[str, Any]) -> str:
+    """The status a starter decides on: RUNNING whose process is gone (killed, machine
+    restarted) counts as ABORTED, so the next attempt takes over (`senso redrive` can still
+    continue it)."""
+    if record["status"] == "RUNNING" and not owner_alive(record):
+        return "ABORTED"
+    return str(record["status"])
+
+
 class ExecutionStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -135,6 +144,24 @@ class ExecutionStore:
                 f"no execution {arn_or_name!r}", hint="`senso status` lists recent executions"
             )
         return dict(row)
+
+    def find(self, arn: str) -> dict[str, Any] | None:
+        """The execution with exactly this ARN, None when there is none."""
+        with self._db.connect() as conn:
+            row = conn.execute(
+                "SELECT * FROM senso.sfn_executions WHERE execution_arn = %s", (arn,)
+            ).fetchone()
+        return dict(row) if row is not None else None
+
+    def many(self, arns: list[str]) -> dict[str, dict[str, Any]]:
+        """Status, error and cause of each listed execution that exists, by ARN."""
+        with self._db.connect() as conn:
+            rows = conn.execute(
+                """SELECT execution_arn, status, error, cause, owner_host, owner_pid
+                   FROM senso.sfn_executions WHERE execution_arn = ANY(%s)""",
+                (arns,),
+            ).fetchall()
+        return {row["execution_arn"]: dict(row) for row in rows}
 
     def recent(
         self,

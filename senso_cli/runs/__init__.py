@@ -11,12 +11,13 @@ answers with `senso_cli.views.runs`, the same view for every side. Nothing here 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from handlers.db.database import Database
     from senso_cli.services.batches import BatchSummary
 
 from handlers.executions import RUNNING, STATUSES, TERMINAL
@@ -27,11 +28,15 @@ __all__ = [
     "RUNNING",
     "STATUSES",
     "TERMINAL",
+    "Dispatch",
+    "DispatchedRun",
+    "Progress",
     "RedriveOutcome",
     "Run",
     "Runs",
     "Snapshot",
     "Started",
+    "progress_stage",
 ]
 
 
@@ -106,10 +111,49 @@ class RedriveOutcome:
     new_execution_arn: str | None = None  # the attempt that resumed a FAILED execution
 
 
+@dataclass(frozen=True)
+class DispatchedRun:
+    """One org handed to the dispatcher: what happened, and (local) how its execution ended."""
+
+    org_id: str
+    outcome: str  # started | already_running | already_succeeded | failed
+    execution_arn: str | None = None
+    reason: str | None = None
+    final_status: str | None = None
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """What `dispatch` did: the orgs in the order given, and the dispatcher executions that
+    start them (at most `max_concurrency` running at once)."""
+
+    orgs: list[DispatchedRun]
+    dispatcher_executions: list[str]
+    max_concurrency: int
+    shadow: bool = False
+    waited: bool = False  # the org executions ran to their end before `dispatch` returned
+
+
+Progress = Callable[[str, int, int], None]
+"""(what is being counted, done, total): e.g. ("looking up executions", 3, 10)."""
+
+
+def progress_stage(on_progress: Progress | None, what: str) -> Callable[[int, int], None] | None:
+    """`on_progress` for one stage, as a (done, total) callback."""
+    if on_progress is None:
+        return None
+    return lambda done, total: on_progress(what, done, total)
+
+
 class Runs(Protocol):
     """The operations `trigger`, `status`, `redrive` and `rollback` need, on one side."""
 
     kind: str  # "local", "sfn" or "inngest": shown to the operator
+
+    @property
+    def db(self) -> Database | None:
+        """The database orgs are resolved in (None: an AWS environment's is not reachable)."""
+        ...
 
     def start(
         self, org_ref: str, day: date, *, detach: bool = False, shadow: bool = False
@@ -138,3 +182,21 @@ class Runs(Protocol):
     def redrive_many(
         self, *, since: datetime, status: str, dry_run: bool = False
     ) -> list[RedriveOutcome]: ...
+
+    def dispatch(
+        self,
+        org_ids: list[str],
+        day: date,
+        *,
+        max_concurrency: int | None = None,
+        shadow: bool = False,
+        triggered_by: str = "manual_batch",
+        calls_per_second: float | None = None,
+        on_progress: Progress | None = None,
+    ) -> Dispatch:
+        """Start the orgs' executions for `day` through the dispatcher state machine, at most
+        `max_concurrency` running at once (default: the side's setting); orgs that already
+        ran or run today are reported, not started again. Locally the executions run to
+        their end here; on AWS Step Functions runs them. `calls_per_second` paces this
+        side's own API calls (AWS)."""
+        ...

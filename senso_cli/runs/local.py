@@ -24,10 +24,14 @@ from senso_cli.runs import (
     REDRIVABLE,
     RUNNING,
     STATUSES,
+    Dispatch,
+    DispatchedRun,
+    Progress,
     RedriveOutcome,
     Run,
     Snapshot,
     Started,
+    progress_stage,
 )
 from senso_cli.services.batches import batch_summary
 
@@ -229,6 +233,60 @@ class LocalRuns:
             )
         records = self.store.recent(status=status, since=since, limit=1000)
         return [self.redrive(record["execution_arn"], dry_run=dry_run) for record in records[::-1]]
+
+    # -- many orgs ---------------------------------------------------------------------------
+
+    def dispatch(
+        self,
+        org_ids: list[str],
+        day: date,
+        *,
+        max_concurrency: int | None = None,
+        shadow: bool = False,
+        triggered_by: str = "manual_batch",
+        calls_per_second: float | None = None,
+        on_progress: Progress | None = None,
+    ) -> Dispatch:
+        """The dispatcher state machine on this runtime, run to its end in this process."""
+        from handlers.dispatching import dispatch_through_dispatcher
+        from handlers.pacing import check_max_concurrency
+        from senso_cli.local.dispatcher import LocalDispatcher, run_dispatchers
+
+        del calls_per_second  # nothing to pace: no API between here and the runtime
+        limit = check_max_concurrency(
+            max_concurrency or self.runtime.settings.dispatch_max_concurrency
+        )
+        dispatcher = LocalDispatcher(self.runtime)
+        orgs, started = dispatch_through_dispatcher(
+            org_ids,
+            day,
+            dispatcher,
+            max_concurrency=limit,
+            triggered_by=triggered_by,
+            shadow=shadow,
+            on_planned=progress_stage(on_progress, "looking up executions"),
+        )
+        to_run = [o.execution_arn for o in orgs if o.outcome == "started" and o.execution_arn]
+        run_dispatchers(
+            dispatcher, to_run, on_finished=progress_stage(on_progress, "running executions")
+        )
+        ended = self.store.many(to_run)
+        runs: list[DispatchedRun] = []
+        for org in orgs:
+            record = ended.get(org.execution_arn or "") if org.outcome == "started" else None
+            reason = org.reason
+            if record is not None and record["error"]:
+                reason = f"{record['error']}: {record['cause']}"
+            runs.append(
+                DispatchedRun(
+                    org.org_id,
+                    org.outcome,
+                    org.execution_arn,
+                    reason,
+                    final_status=record["status"] if record is not None else None,
+                )
+            )
+        return Dispatch(runs, started, limit, shadow=shadow, waited=True)
 
 
 def _replace(started: Started, **changes: Any) -> Started:

@@ -8,8 +8,22 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 from handlers.db.database import Database
+from handlers.dispatching import DEFAULT_MAX_CONCURRENCY, dispatch_through_dispatcher
+from handlers.pacing import check_max_concurrency
 from senso_cli.aws.stepfunctions import StepFunctions
-from senso_cli.runs import RUNNING, RedriveOutcome, Run, Snapshot, Started
+from senso_cli.aws.throttle import RateLimiter
+from senso_cli.errors import ConfigurationError
+from senso_cli.runs import (
+    RUNNING,
+    Dispatch,
+    DispatchedRun,
+    Progress,
+    RedriveOutcome,
+    Run,
+    Snapshot,
+    Started,
+    progress_stage,
+)
 from senso_cli.services import aws_runs
 
 
@@ -22,9 +36,13 @@ class SfnRuns:
         state_machine_arn: Callable[[], str],
         db: Callable[[], Database | None],
         *,
+        dispatcher_arn: Callable[[], str] | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._sfn = sfn
+        self._dispatcher = dispatcher_arn
+        self._max_concurrency = max_concurrency
         self._machine = state_machine_arn  # read when needed: a missing one is a clear error
         self._db_factory = db
         self._db_checked = False
@@ -123,6 +141,39 @@ class SfnRuns:
                 self._sfn, self._machine(), since=since, status=status, dry_run=dry_run
             )
         ]
+
+    def dispatch(
+        self,
+        org_ids: list[str],
+        day: date,
+        *,
+        max_concurrency: int | None = None,
+        shadow: bool = False,
+        triggered_by: str = "manual_batch",
+        calls_per_second: float | None = None,
+        on_progress: Progress | None = None,
+    ) -> Dispatch:
+        """Hand the orgs to the deployed dispatcher state machine; Step Functions runs them."""
+        limit = check_max_concurrency(max_concurrency or self._max_concurrency)
+        if self._dispatcher is None:
+            raise ConfigurationError("this environment has no dispatcher state machine")
+        limiter = None
+        if calls_per_second is not None:
+            limiter = RateLimiter(calls_per_second, burst=max(1, int(calls_per_second)))
+        api = aws_runs.SfnDispatcher(
+            self._sfn, self._machine(), self._dispatcher(), limiter=limiter, sleep=self._sleep
+        )
+        orgs, started = dispatch_through_dispatcher(
+            org_ids,
+            day,
+            api,
+            max_concurrency=limit,
+            triggered_by=triggered_by,
+            shadow=shadow,
+            on_planned=progress_stage(on_progress, "looking up executions"),
+        )
+        runs = [DispatchedRun(o.org_id, o.outcome, o.execution_arn, o.reason) for o in orgs]
+        return Dispatch(runs, started, limit, shadow=shadow)
 
 
 def _outcome(o: aws_runs.RedriveOutcome) -> RedriveOutcome:

@@ -23,7 +23,7 @@ from handlers.db.database import Database
 from handlers.errors import InvalidInputError, SensoError
 from handlers.executions import StartOutcome, start_org_execution
 from handlers.repositories.orgs import OrgRepository
-from senso_cli.aws.errors import AwsError
+from senso_cli.aws.errors import AwsError, AwsNotFoundError
 from senso_cli.aws.stepfunctions import (
     Execution,
     ExecutionSummary,
@@ -56,10 +56,13 @@ class SfnExecutions:
         self._lock = threading.Lock()  # RateLimiter itself is not thread-safe
         self._sleep = sleep
 
-    def start(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+    def _pace(self) -> None:
         if self._limiter is not None:
             with self._lock:
                 self._limiter.acquire()
+
+    def start(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+        self._pace()
         result = call_with_backoff(
             lambda: self._sfn.start_execution(self._arn, name, json.dumps(input)),
             sleep=self._sleep,
@@ -70,6 +73,35 @@ class SfnExecutions:
         return call_with_backoff(
             lambda: self._sfn.describe_execution(execution_arn), sleep=self._sleep
         ).status
+
+
+class SfnDispatcher(SfnExecutions):
+    """`handlers.dispatching.Dispatcher` over the StepFunctions wrapper: looks at the org
+    machine's executions and starts the dispatcher state machine, every call paced by the
+    shared limiter and backed off when throttled."""
+
+    def __init__(
+        self, sfn: StepFunctions, state_machine_arn: str, dispatcher_arn: str, **options: Any
+    ) -> None:
+        super().__init__(sfn, state_machine_arn, **options)
+        self._dispatcher = dispatcher_arn
+
+    def org_execution_arn(self, name: str) -> str:
+        return execution_arn_for(self._arn, name)
+
+    def find(self, name: str) -> str | None:
+        self._pace()
+        try:
+            return self.status(self.org_execution_arn(name))
+        except AwsNotFoundError:
+            return None
+
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
+        self._pace()
+        return call_with_backoff(
+            lambda: self._sfn.start_execution(self._dispatcher, name, json.dumps(input)),
+            sleep=self._sleep,
+        ).execution_arn
 
 
 # -- orgs --------------------------------------------------------------------------------------

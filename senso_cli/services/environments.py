@@ -36,6 +36,7 @@ from senso_cli.services.database import embedded_server
 TERRAFORM_OUTPUTS = (
     "region",
     "state_machine_arn",
+    "dispatcher_state_machine_arn",
     "cluster_arn",
     "task_definition_arn",
     "container_name",

@@ -16,7 +16,7 @@ from uuid import UUID
 from handlers.executions import start_org_execution
 from handlers.repositories.orgs import OrgDetails, OrgRepository
 from senso_cli.local.runtime import LocalRuntime, Started
-from senso_cli.local.store import owner_alive
+from senso_cli.local.store import effective_status
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,7 @@ class LocalExecutions:
         return started.execution_arn, started.started
 
     def status(self, execution_arn: str) -> str:
-        record = self._runtime.store.get(execution_arn)
-        if record["status"] == "RUNNING" and not owner_alive(record):
-            # Its process is gone (killed, machine restarted): the next attempt takes over,
-            # and `senso redrive` can still continue this one.
-            return "ABORTED"
-        return str(record["status"])
+        return effective_status(self._runtime.store.get(execution_arn))
 
 
 def start_local(

@@ -1,35 +1,31 @@
-"""Start many org evaluations at once: on AWS (StartExecution) or on the local runtime.
+"""Start many org evaluations at once through the dispatcher state machine.
 
-On AWS every org goes through `handlers.executions.start_org_execution` with bulk semantics:
-a running execution is "already running", a succeeded one "already succeeded" (today's batch
-is complete), so re-running the same trigger-batch starts only what is missing. A shared
-token bucket keeps the whole run under `rate` StartExecution calls per second whatever the
-concurrency, and throttling that still happens is absorbed by backoff.
-
-Locally there is no service to hand executions to, so each started execution runs to its end
-in this process, `concurrency` at a time (threads over the local runtime), and the report
-carries each one's final status. A worker process per org (`spawn_worker`) would return at
-once but put a thousand processes on one laptop.
+The orgs (from a file, all of them, or those scheduled on a weekday) are resolved, split by
+the rollout, and handed to the runs backend of the chosen side (`senso_cli.factory.runs`),
+which plans each org's execution by the attempt policy every starter shares
+(`handlers.dispatching`: a running execution is "already running", a succeeded one "already
+succeeded", so re-running the same trigger-batch starts only what is missing) and starts one
+dispatcher execution (asl/dispatcher-workflow.json) whose Map starts the rest, at most
+`max_concurrency` at once. On AWS Step Functions runs it; locally senso's runtime runs it to
+its end in this process and the report carries each execution's final status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from handlers.db.database import Database
+from handlers.dispatching import reason_of
 from handlers.errors import InvalidInputError, SensoError
-from handlers.executions import ExecutionApi, start_org_execution
 from handlers.orgdata.schema import DAY_NAMES
 from handlers.repositories.orgs import OrgRepository
-from senso_cli.local.runtime import LocalRuntime
-from senso_cli.services.aws_runs import ResolvedOrg, resolve_org
+from senso_cli.runs import Progress, Runs
+from senso_cli.services.aws_runs import resolve_org
 from senso_cli.services.routing import Decision
-from senso_cli.services.trigger import start_local
 
 ItemOutcome = Literal[
     "started", "already_running", "already_succeeded", "failed", "routed_to_inngest"
@@ -48,6 +44,10 @@ class BatchItem:
 @dataclass
 class BatchReport:
     items: list[BatchItem] = field(default_factory=list)
+    # The dispatcher state machine's executions that start the orgs, and its limit.
+    dispatcher_executions: list[str] = field(default_factory=list)
+    max_concurrency: int | None = None
+    shadow: bool = False
 
     def counts(self) -> dict[str, int]:
         counts = {
@@ -158,83 +158,54 @@ def split_by_route(
 # -- running -----------------------------------------------------------------------------------
 
 
-def _reason(exc: Exception) -> str:
-    return exc.message if isinstance(exc, SensoError) else f"{type(exc).__name__}: {exc}"
-
-
-def trigger_aws(
-    api: ExecutionApi,
-    refs: Iterable[str],
+def run_batch(
+    runs: Runs,
+    refs: list[str],
     day: date,
     *,
-    db: Database | None,
-    concurrency: int = 8,
+    max_concurrency: int | None = None,
+    shadow: bool = False,
+    calls_per_second: float | None = None,
     triggered_by: str = "manual_batch",
-    on_item: Callable[[BatchItem], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> BatchReport:
-    """StartExecution for every org, `concurrency` calls in flight; never raises per org."""
+    """Resolve the orgs and hand them to one dispatcher execution on the chosen side.
 
-    def one(ref: str) -> BatchItem:
+    One org that cannot be resolved is a failed item; the others still start. Two references
+    to the same org (its slug and its id) start it once: the later one is reported as what
+    the first got.
+    """
+    by_org: dict[str, list[str]] = {}
+    failed: dict[str, BatchItem] = {}
+    for ref in refs:
         try:
-            org: ResolvedOrg = resolve_org(db, ref)
-            started = start_org_execution(api, org.org_id, day, triggered_by=triggered_by)
+            org_id = resolve_org(runs.db, ref).org_id
         except Exception as exc:  # noqa: BLE001 - one org's failure goes in the table
-            return BatchItem(ref, "failed", reason=_reason(exc))
-        return BatchItem(ref, started.outcome, execution_arn=started.execution_arn)
-
-    return _run_all(one, refs, concurrency, "trigger", on_item)
-
-
-def trigger_local(
-    runtime: LocalRuntime,
-    refs: Iterable[str],
-    day: date,
-    *,
-    concurrency: int = 2,
-    triggered_by: str = "manual_batch",
-    on_item: Callable[[BatchItem], None] | None = None,
-) -> BatchReport:
-    """Start each org on the local runtime and run the started ones, `concurrency` at once."""
-
-    def one(ref: str) -> BatchItem:
-        try:
-            result = start_local(
-                runtime, ref, day=day, triggered_by=triggered_by, skip_succeeded=True
+            failed[ref] = BatchItem(ref, "failed", reason=reason_of(exc))
+            continue
+        by_org.setdefault(org_id, []).append(ref)
+    dispatched = runs.dispatch(
+        list(by_org),
+        day,
+        max_concurrency=max_concurrency,
+        shadow=shadow,
+        triggered_by=triggered_by,
+        calls_per_second=calls_per_second,
+        on_progress=on_progress,
+    )
+    items: dict[str, BatchItem] = dict(failed)
+    for run in dispatched.orgs:
+        for ref in by_org.get(run.org_id, []):
+            items[ref] = BatchItem(
+                ref,
+                cast(ItemOutcome, run.outcome),
+                execution_arn=run.execution_arn,
+                reason=run.reason,
+                final_status=run.final_status,
             )
-        except Exception as exc:  # noqa: BLE001 - one org's failure goes in the table
-            return BatchItem(ref, "failed", reason=_reason(exc))
-        arn = result.started.execution_arn
-        if result.already_running:
-            return BatchItem(ref, "already_running", execution_arn=arn)
-        if result.already_succeeded:
-            return BatchItem(ref, "already_succeeded", execution_arn=arn)
-        try:
-            run = runtime.run(arn)
-        except Exception as exc:  # noqa: BLE001
-            return BatchItem(ref, "failed", execution_arn=arn, reason=_reason(exc))
-        reason = f"{run.error}: {run.cause}" if run.error else None
-        return BatchItem(ref, "started", arn, reason=reason, final_status=run.status)
-
-    return _run_all(one, refs, concurrency, "local-run", on_item)
-
-
-def _run_all(
-    one: Callable[[str], BatchItem],
-    refs: Iterable[str],
-    concurrency: int,
-    name: str,
-    on_item: Callable[[BatchItem], None] | None,
-) -> BatchReport:
-    """Run `one` over the refs in a pool; report in input order, progress in finish order."""
-    if concurrency < 1:
-        raise InvalidInputError("--concurrency must be at least 1")
-    ordered = list(refs)
-    items: list[BatchItem | None] = [None] * len(ordered)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=name) as pool:
-        futures = {pool.submit(one, ref): index for index, ref in enumerate(ordered)}
-        for future in as_completed(futures):
-            item = future.result()
-            items[futures[future]] = item
-            if on_item is not None:
-                on_item(item)
-    return BatchReport([item for item in items if item is not None])
+    return BatchReport(
+        [items[ref] for ref in refs if ref in items],
+        dispatcher_executions=dispatched.dispatcher_executions,
+        max_concurrency=dispatched.max_concurrency,
+        shadow=shadow,
+    )

@@ -51,6 +51,12 @@ class Stack:
     def state_machine_arn(self) -> str:
         return str(self.outputs["state_machine_arn"])
 
+    def _machine(self, test_name: str) -> str:
+        """The stack's dispatcher for a test's dispatcher machine, else its org machine."""
+        if "dispatcher" in test_name:
+            return str(self.outputs["dispatcher_state_machine_arn"])
+        return self.state_machine_arn
+
     def _arn(self, service: str, resource: str) -> str:
         head = self.state_machine_arn.split(":")
         return f"arn:{head[1]}:{service}:{head[3]}:{head[4]}:{resource}"
@@ -62,10 +68,10 @@ class Stack:
         parts = arn.split(":", 5)
         service, resource = parts[2], parts[5]
         if service == "states" and resource.startswith("stateMachine:"):
-            return self.state_machine_arn
+            return self._machine(resource.split(":")[1])
         if service == "states" and resource.startswith("execution:"):
-            name = resource.split(":")[2]
-            machine = self.state_machine_arn.split(":stateMachine:")[1]
+            _, machine_name, name = resource.split(":")[:3]
+            machine = self._machine(machine_name).split(":stateMachine:")[1]
             return self._arn("states", f"execution:{machine}:{name}")
         if service == "ssm":
             return self._arn("ssm", f"parameter{self.outputs['rollout_parameter_name']}")

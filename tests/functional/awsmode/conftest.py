@@ -32,6 +32,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/senso-sfn"
 PASS_DEFINITION = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 HANDLER_GROUP = "/senso/test/handlers"
 SFN_GROUP = "/aws/vendedlogs/states/senso-test"
+REPO_ROOT = Path(__file__).resolve().parents[3]
 ENV = "test"
 
 
@@ -98,7 +99,21 @@ def write_environment(home: Path, name: str = ENV, **values: Any) -> Path:
 
 
 @pytest.fixture
-def aws_env(cli_env: Database, senso_home: Path, state_machine_arn: str) -> dict[str, Any]:
+def dispatcher_arn(sfn_client: Any, state_machine_arn: str) -> str:
+    """The dispatcher state machine as Terraform deploys it (moto records its executions)."""
+    definition = (REPO_ROOT / "asl" / "dispatcher-workflow.json").read_text()
+    response = sfn_client.create_state_machine(
+        name="senso-test-dispatcher",
+        definition=definition.replace("${org_state_machine_arn}", state_machine_arn),
+        roleArn=ROLE_ARN,
+    )
+    return str(response["stateMachineArn"])
+
+
+@pytest.fixture
+def aws_env(
+    cli_env: Database, senso_home: Path, state_machine_arn: str, dispatcher_arn: str
+) -> dict[str, Any]:
     """Environment `test` in the config file, pointing at moto and at this test's database."""
     logs_client = boto3.client("logs", region_name=REGION)
     logs_client.create_log_group(logGroupName=HANDLER_GROUP)
@@ -106,6 +121,7 @@ def aws_env(cli_env: Database, senso_home: Path, state_machine_arn: str) -> dict
     values = {
         "region": REGION,
         "state_machine_arn": state_machine_arn,
+        "dispatcher_state_machine_arn": dispatcher_arn,
         "handler_log_group": HANDLER_GROUP,
         "state_machine_log_group": SFN_GROUP,
         "database_url": cli_env.url,

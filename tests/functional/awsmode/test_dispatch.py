@@ -185,6 +185,7 @@ def test_with_a_dispatcher_the_orgs_go_to_one_dispatcher_execution(
         "day": MONDAY,
         "triggered_by": "automatic_scheduler",
         "max_concurrency": 7,
+        "shadow": False,
         "orgs": [{"org_id": str(bank), "name": f"org-{bank}-20250303-a1"}],
     }
     # Dispatch itself started no org execution: the dispatcher does, at its own pace.
@@ -193,3 +194,17 @@ def test_with_a_dispatcher_the_orgs_go_to_one_dispatcher_execution(
     again = run_step("Dispatch", {"day": MONDAY}, db=db, services=deps)
     assert again["dispatcher_executions"] == [dispatch_arn]  # same plan, same execution
     assert len(names(sfn_client, dispatcher_arn)) == 1
+
+    # A shadow dispatch of the same day: every scheduled org, whatever the rollout says,
+    # under the shadow names (the live executions above do not count), shadow in the input.
+    inngest_only = DispatchServices(
+        dispatcher, router=lambda org_id: "inngest", dispatcher=dispatcher, max_concurrency=7
+    )
+    shadow = run_step("Dispatch", {"day": MONDAY, "shadow": True}, db=db, services=inngest_only)
+    assert shadow["counts"] == {"started": 2}
+    (shadow_arn,) = shadow["dispatcher_executions"]
+    document = json.loads(sfn_client.describe_execution(executionArn=shadow_arn)["input"])
+    assert document["shadow"] is True
+    assert sorted(o["name"] for o in document["orgs"]) == sorted(
+        [f"org-{acme}-20250303-a1-shadow", f"org-{bank}-20250303-a1-shadow"]
+    )

@@ -33,7 +33,7 @@ def most_running_in_store(db: Database, machine_arn: str, stop: threading.Event)
         while not stop.is_set():
             with db.connect() as conn:
                 row = conn.execute(
-                    "SELECT count(*) AS n FROM sfn_executions"
+                    "SELECT count(*) AS n FROM senso.sfn_executions"
                     " WHERE status = 'RUNNING' AND state_machine_arn = %s",
                     (machine_arn,),
                 ).fetchone()
@@ -69,7 +69,7 @@ def test_500_orgs_at_max_concurrency_50_never_run_more_than_50(
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert len(orgs.finished) == 500
     assert orgs.most_running == 50  # 50 ran together (the gate), and never a 51st
-    assert sampled[0] <= 50
+    assert 1 <= sampled[0] <= 50  # the sampler saw executions running, never 51
     # Each org got its own execution, under the name the CLI and Dispatch would give it,
     # with the workflow input the state machine expects.
     record = orgs.store.get(execution_name(org_ids[7], DAY))

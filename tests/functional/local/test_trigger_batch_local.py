@@ -1,0 +1,80 @@
+"""`senso trigger-batch` on the local runtime: its orgs go to one dispatcher execution whose
+Map never runs more than `--max-concurrency` of them at once, and `--shadow` leaves every
+product row and balance as it was."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from handlers.db.database import Database
+from handlers.executions import execution_name
+from handlers.settings import load_settings
+from senso_cli.app import app
+from senso_cli.runs.local import LocalRuns
+from senso_cli.services import trigger_batch
+from tests.functional.awsmode.conftest import seed
+from tests.functional.local.counting import CountingRuntime
+from tests.functional.local.test_dispatcher import CHILD, most_running_in_store
+from tests.product_db import balances, product_row_counts
+
+DAY = date(2026, 12, 1)
+
+
+def test_n_orgs_at_max_concurrency_k_never_run_more_than_k(db: Database, tmp_path: Path) -> None:
+    settings = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
+    refs = [f"org{n:02d}" for n in range(12)]
+    org_ids = {ref: str(seed(db, ref)) for ref in refs}
+    orgs = CountingRuntime(db, settings, definition=CHILD, evaluation_s=0.2, gate=3)
+    runs = LocalRuns(db, lambda: orgs)
+    progress: list[tuple[str, int, int]] = []
+    stop = threading.Event()
+    sampled = most_running_in_store(db, orgs.state_machine_arn, stop)
+    try:
+        report = trigger_batch.run_batch(
+            runs, refs, DAY, max_concurrency=3, on_progress=lambda *p: progress.append(p)
+        )
+    finally:
+        stop.set()
+
+    assert orgs.most_running == 3  # three ran together (the gate), and never a fourth
+    assert 1 <= sampled[0] <= 3  # what `senso status` would have shown: never a fourth
+    assert len(orgs.finished) == 12
+    assert [(i.ref, i.outcome, i.final_status) for i in report.items] == [
+        (ref, "started", "SUCCEEDED") for ref in refs
+    ]
+    assert report.items[5].execution_arn == orgs.arn_for(execution_name(org_ids[refs[5]], DAY))
+    assert len(report.dispatcher_executions) == 1 and report.max_concurrency == 3
+    assert progress[-1] == ("running executions", 12, 12)
+    record = orgs.store.get(report.dispatcher_executions[0])
+    assert record["status"] == "SUCCEEDED" and record["input"]["max_concurrency"] == 3
+
+    again = trigger_batch.run_batch(runs, refs, DAY, max_concurrency=3)
+    assert again.counts()["already_succeeded"] == 12 and again.dispatcher_executions == []
+    assert len(orgs.finished) == 12
+
+
+def test_shadow_trigger_batch_changes_nothing_the_product_owns(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+    counts, money = product_row_counts(cli_env), balances(cli_env)
+
+    result = runner.invoke(app, ["trigger-batch", "--all", "--shadow", "--json"])
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["shadow"] is True
+    assert [(i["outcome"], i["final_status"]) for i in data["items"]] == [("started", "SUCCEEDED")]
+    assert data["items"][0]["execution_arn"].endswith("-a1-shadow")
+    assert product_row_counts(cli_env) == counts
+    assert balances(cli_env) == money
+    with cli_env.connect() as conn:
+        shadow = conn.execute("SELECT status FROM senso.shadow_question_run_batches").fetchall()
+        charged = conn.execute("SELECT count(*) AS n FROM senso.shadow_credit_ledger").fetchone()
+    assert [r["status"] for r in shadow] == ["completed"]
+    assert charged is not None and charged["n"] > 0  # what it would have charged, kept apart
