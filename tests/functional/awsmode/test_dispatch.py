@@ -25,6 +25,7 @@ from handlers.steps.dispatch import (
 )
 from senso_cli.migration.router import bucket as cli_bucket
 from tests.functional.awsmode.conftest import PASS_DEFINITION, REGION, ROLE_ARN, seed
+from tests.modes import Operator
 
 MONDAY = "2025-03-03"
 
@@ -121,18 +122,21 @@ def test_bucket_matches_the_migration_router() -> None:
 
 
 def test_container_entry_point_reads_its_environment(
-    db: Database, moto_like_server: str, tmp_path: Any
+    operator: Operator, moto_like_server: str, tmp_path: Any
 ) -> None:
-    """`python -m handlers Dispatch` as the schedule runs it: ARN and rollout from the env."""
+    """`python -m handlers Dispatch` as the schedule runs it: ARN and rollout from the env, the
+    org's schedule from the product tables (owned: imported; external: as senso-api wrote it)."""
+    db, acme = operator.db, operator.org_id  # scheduled on Mondays and Thursdays
     sfn = boto3.client("stepfunctions", region_name=REGION, endpoint_url=moto_like_server)
     machine = sfn.create_state_machine(
-        name="m",
+        name=f"m-{operator.mode}",  # one moto server state per process: a machine per mode
         definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
         roleArn="arn:aws:iam::123456789012:role/r",
     )["stateMachineArn"]
     ssm = boto3.client("ssm", region_name=REGION, endpoint_url=moto_like_server)
-    ssm.put_parameter(Name="/senso/t/rollout", Value='{"percent": 100}', Type="String")
-    acme = seed(db, "acme", ["monday"])
+    ssm.put_parameter(
+        Name="/senso/t/rollout", Value='{"percent": 100}', Type="String", Overwrite=True
+    )
     env = {
         "PATH": "/usr/bin:/bin",
         "SENSO_HOME": str(tmp_path),

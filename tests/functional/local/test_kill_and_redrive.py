@@ -3,34 +3,38 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from handlers.orgdata.importer import demo_org_path, import_orgs, load_org_file
-from handlers.repositories.orgs import OrgRepository
 from handlers.settings import load_settings
+from senso_cli.app import app
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import start_local
+from tests.modes import Operator
 
 pytestmark = pytest.mark.slow
+
+
+def _config(latency_ms: int, concurrency: int) -> str:
+    return (
+        f"matrix_concurrency = {concurrency}\ntime_scale = 0\n"
+        f"[providers.simulated]\nlatency_ms = {latency_ms}\nmax_batch = 1\n"
+    )
 
 
 def _home(tmp_path: Path, latency_ms: int, concurrency: int) -> Path:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "config.toml").write_text(
-        f"matrix_concurrency = {concurrency}\ntime_scale = 0\n"
-        f"[providers.simulated]\nlatency_ms = {latency_ms}\nmax_batch = 1\n"
-    )
+    (home / "config.toml").write_text(_config(latency_ms, concurrency))
     return home
 
 
@@ -43,53 +47,40 @@ def _completed(db: Database) -> int:
 
 
 def test_sigkill_mid_matrix_then_redrive_completes_every_cell_once(
-    db: Database, tmp_path: Path
+    operator: Operator, senso_home: Path, runner: CliRunner
 ) -> None:
-    import_orgs(db, load_org_file(demo_org_path()))
-    home = _home(tmp_path, latency_ms=40, concurrency=2)
-    env = {**os.environ, "SENSO_HOME": str(home), "SENSO_DATABASE_URL": db.url}
-    settings = load_settings(environ=env).settings
-    runtime = LocalRuntime(db, settings)
-    started = start_local(runtime, "demo")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "senso_cli.local.worker", started.started.execution_arn],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """As an operator meets it: the `--no-wait` worker dies mid-matrix, `senso redrive` ends it."""
+    db, cells = operator.db, operator.cells
+    senso_home.mkdir(parents=True, exist_ok=True)
+    # About 2.4 s of matrix whatever the org's size, so the kill lands in its middle.
+    (senso_home / "config.toml").write_text(_config(latency_ms=4800 // cells, concurrency=2))
+    started = runner.invoke(app, ["trigger", "--org", operator.org, "--no-wait", "--json"])
+    assert started.exit_code == 0, started.output
+    name, worker = json.loads(started.stdout)["name"], json.loads(started.stdout)["worker_pid"]
     deadline = time.time() + 60
-    while _completed(db) < 15 and time.time() < deadline:
-        time.sleep(0.05)
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
+    while _completed(db) < cells // 8 and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)  # reaped: a zombie would still look alive
     done_before = _completed(db)
-    assert 15 <= done_before < 120, "the kill must land in the middle of the matrix"
-    assert runtime.store.get(started.started.execution_arn)["status"] == "RUNNING"
+    assert cells // 8 <= done_before < cells, "the kill must land in the middle of the matrix"
+    status = json.loads(runner.invoke(app, ["status", name, "--json"]).stdout)
+    assert status["status"] == "RUNNING"
 
-    result = runtime.redrive(started.started.execution_arn)
+    redriven = runner.invoke(app, ["redrive", name])
+    assert redriven.exit_code == 0, redriven.output
 
-    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    final = json.loads(runner.invoke(app, ["status", name, "--json"]).stdout)
+    assert (final["status"], final["redrive_count"]) == ("SUCCEEDED", 1)
     with db.connect() as conn:
         runs = conn.execute(
             "SELECT count(*) AS n, "
             "count(DISTINCT (geo_question_id, model_id, location_id)) AS cells FROM question_runs"
         ).fetchone()
-        ledger = conn.execute(
-            "SELECT count(*) AS n, -sum(amount) AS total FROM credit_ledger "
-            "WHERE source_type = 'question_run'"
-        ).fetchone()
-        batch = conn.execute("SELECT status FROM question_run_batches").fetchone()
-    assert runs == {"n": 120, "cells": 120}
-    assert ledger is not None and ledger["n"] == 120 and Decimal(ledger["total"]) == Decimal("6")
-    assert batch == {"status": "completed"}
-    org = OrgRepository(db).get("demo")
-    assert org.balance == Decimal("244")
-    redriven = [
-        e
-        for e in runtime.store.history(started.started.execution_arn)
-        if e["type"] == "ExecutionRedriven"
-    ]
-    assert len(redriven) == 1
+    assert runs == {"n": cells, "cells": cells}
+    assert operator.batches() == [("completed", True)]
+    assert operator.ledger_charges() == (cells, operator.credits_per_run)
+    assert operator.balance() == operator.credits - operator.credits_per_run
 
 
 def test_stuck_matrix_step_times_out_on_its_heartbeat(db: Database, tmp_path: Path) -> None:

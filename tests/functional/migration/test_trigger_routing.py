@@ -101,3 +101,26 @@ def test_shadow_json_is_one_document(operator: Operator, runner: CliRunner) -> N
     assert data["shadow"]["inngest"]["routing"] == "--shadow: both sides"
     assert data["batch"]["credits_charged"] == 0  # a shadow run charges nobody
     assert _orchestrators(operator.db) == ["inngest", "step_functions-shadow"]
+
+
+def test_trigger_batch_by_schedule_day_reads_the_product_schedule(
+    operator: Operator, runner: CliRunner
+) -> None:
+    """The org is scheduled on Mondays and Thursdays (owned: imported; external: written by
+    senso-api in the product's schedule table)."""
+    tuesday = runner.invoke(
+        app, ["trigger-batch", "--schedule-day", "tuesday", "--target", "sfn", "--json"]
+    )
+    assert tuesday.exit_code == 0, tuesday.output
+    assert json.loads(tuesday.stdout)["items"] == []
+    assert operator.batches() == []
+    monday = runner.invoke(
+        app, ["trigger-batch", "--schedule-day", "monday", "--target", "sfn", "--json"]
+    )
+    assert monday.exit_code == 0, monday.output
+    items = json.loads(monday.stdout)["items"]
+    assert [(i["ref"], i["outcome"]) for i in items] == [(str(operator.org_id), "started")]
+    assert operator.batches() == [("completed", True)]
+    assert operator.runs(latest=True) == operator.cells
+    assert operator.ledger_charges() == (operator.cells, operator.credits_per_run)
+    assert operator.balance() == operator.credits - operator.credits_per_run
