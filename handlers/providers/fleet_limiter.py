@@ -32,6 +32,13 @@ the slot had freed put a wake-up and two database round trips between every free
 next request (hundreds of milliseconds on a loaded machine, per slot reuse); a reservation
 counts in the window like any grant, so the budget is never exceeded by granting ahead.
 
+A send that leaves later than its slot (a sleep that wakes late, a loaded process) holds the
+server's window that much longer, so its grant is re-stamped by the lateness it measured (in
+the write that settles the call's tokens, after the call). On a loaded machine that lateness
+varies from call to call; without the re-stamp every late send beyond the learned margin was a
+429 that widened the margin for every slot of the account, costing `skew / window` of the
+budget, when only the late slot's next use had to wait.
+
 `max_concurrency` stays per process (it protects the container's sockets and threads, not the
 account).
 """
@@ -45,7 +52,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -65,6 +72,7 @@ ANONYMOUS_ORG = "-"
 """The org of calls that name none (the name-variation call, a bench)."""
 
 _MIN_SLEEP_S = 0.002
+_MIN_LATE_S = 0.002  # later than this, a send's grant is re-stamped (one UPDATE after the call)
 _BUDGET_READ = b"""SELECT extract(epoch FROM clock_timestamp())::float8 AS now,
                           paused_until, skew_s, virtual_tag
                    FROM senso.provider_budgets WHERE account = %s"""
@@ -85,25 +93,57 @@ def account_key(provider: str, api_key: str | None) -> str:
 
 @dataclass
 class FleetGrant:
-    """One granted call; `granted_at` is database time in epoch seconds."""
+    """One granted call; `granted_at` (database time, epoch seconds) is when it went out."""
 
     limiter: FleetLimiter
     grant_id: int
     granted_at: float
     tokens: int
+    # How much later than its stamp the call went out (a sleep that woke late, a busy
+    # process), not yet written to its grant row.
+    late_s: float = 0.0
+    reserved_at: float = field(init=False)
+    """The time the slot was reserved for; `granted_at` moves to when the call went out."""
+
+    def __post_init__(self) -> None:
+        self.reserved_at = self.granted_at
+
+    def sent_late(self, seconds: float) -> None:
+        """The call leaves `seconds` after the time its slot was reserved for: the server's
+        window holds it that much longer, so its grant does too (`granted_at` moves now, the
+        row with the next write)."""
+        if seconds >= _MIN_LATE_S:
+            self.granted_at += seconds
+            self.late_s += seconds
 
     def settle(self, actual_tokens: int | None) -> None:
         if actual_tokens is not None and actual_tokens != self.tokens:
             self.tokens = max(0, actual_tokens)
-            self.limiter._execute(
-                "UPDATE senso.provider_grants SET tokens = %s WHERE grant_id = %s",
-                (self.tokens, self.grant_id),
-            )
+            self._write(tokens=True)
+        else:
+            self.flush()
 
     def rejected(self, retry_after: float | None) -> None:
         # The refused call keeps its slot: OpenAI counts refused requests against the limit
         # (the in-process RateLimiter does the same; see docs/benchmarks.md).
+        self.flush()
         self.limiter._learn_skew(self.granted_at, retry_after or 0.0)
+
+    def flush(self) -> None:
+        """Write a late send's stamp to the grant row, once. After the call, not before: a
+        round trip ahead of every request would cost more than it saves, and the slot is not
+        reused before a window has passed."""
+        if self.late_s:
+            self._write(tokens=False)
+
+    def _write(self, *, tokens: bool) -> None:
+        late, self.late_s = self.late_s, 0.0
+        self.limiter._execute(
+            """UPDATE senso.provider_grants SET granted_at = granted_at + %(late)s,
+                   tokens = CASE WHEN %(set_tokens)s THEN %(tokens)s ELSE tokens END
+               WHERE grant_id = %(id)s""",
+            {"late": late, "set_tokens": tokens, "tokens": self.tokens, "id": self.grant_id},
+        )
 
 
 @dataclass(frozen=True)
@@ -169,7 +209,14 @@ class FleetLimiter:
         if self._slots is not None:
             self._slots.acquire()
         try:
-            yield self.acquire(estimated_tokens, org=org)
+            grant = self.acquire(estimated_tokens, org=org)
+            try:
+                yield grant
+            finally:
+                # A call that neither settled nor was refused (an error, a timeout) still
+                # went out late; its row says so.
+                with contextlib.suppress(TransientError, DatabaseError, psycopg.Error):
+                    grant.flush()
         finally:
             if self._slots is not None:
                 self._slots.release()
@@ -188,8 +235,12 @@ class FleetLimiter:
                     decision = self._timed_attempt(waiter, org_id, tokens, decision.tag, True, lead)
                 tag = decision.tag
                 if decision.grant is not None:
+                    # When the slot frees, on this process's clock; the grant transaction's
+                    # commit is already behind us, so lateness is measured, never guessed.
+                    due = time.monotonic() + decision.send_in_s
                     if decision.send_in_s > 0:
                         self._sleep_measured(decision.send_in_s)
+                    decision.grant.sent_late(time.monotonic() - due)
                     return decision.grant
                 # Wake `lead` early: the look and the grant that follow take about that long.
                 wait = min(max(decision.wait_s - lead, _MIN_SLEEP_S), self._max_poll_s)
