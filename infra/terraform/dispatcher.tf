@@ -20,6 +20,8 @@ resource "aws_iam_role" "dispatcher" {
 }
 
 data "aws_iam_policy_document" "dispatcher" {
+  source_policy_documents = [data.aws_iam_policy_document.state_machine_observability.json]
+
   statement {
     sid       = "StartsOrgEvaluations"
     actions   = ["states:StartExecution"]
@@ -50,39 +52,6 @@ data "aws_iam_policy_document" "dispatcher" {
     sid       = "DistributedMapWatchesChildExecutions"
     actions   = ["states:DescribeExecution", "states:StopExecution"]
     resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.dispatcher_name}/*"]
-  }
-
-  statement {
-    #checkov:skip=CKV_AWS_111:Log delivery actions have no resource-level permissions.
-    #checkov:skip=CKV_AWS_356:Log delivery actions have no resource-level permissions.
-    sid = "DeliverExecutionLogs"
-    # As for the org state machine: vended log delivery requires Resource "*".
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.enable_tracing ? [1] : []
-    content {
-      sid = "SendTraces"
-      # X-Ray trace and sampling actions have no resource-level permissions: AWS requires "*".
-      actions = [
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
-      ]
-      resources = ["*"]
-    }
   }
 }
 

@@ -70,6 +70,44 @@ data "aws_iam_policy_document" "scheduler_trust" {
   }
 }
 
+# What every state machine of the stack needs to log and trace (the org evaluation, the
+# dispatcher and the task-stopped state machines source it, so the three cannot drift).
+data "aws_iam_policy_document" "state_machine_observability" {
+  statement {
+    #checkov:skip=CKV_AWS_111:Log delivery actions have no resource-level permissions.
+    #checkov:skip=CKV_AWS_356:Log delivery actions have no resource-level permissions.
+    sid = "DeliverExecutionLogs"
+    # CloudWatch Logs vended delivery (used by Step Functions logging) does not support
+    # resource-level permissions for these actions: AWS requires Resource "*".
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_tracing ? [1] : []
+    content {
+      sid = "SendTraces"
+      # X-Ray trace and sampling actions have no resource-level permissions: AWS requires "*".
+      actions = [
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
 # --- State machine role -----------------------------------------------------------------------
 
 resource "aws_iam_role" "state_machine" {
@@ -115,7 +153,10 @@ data "aws_iam_policy_document" "run_step_handler_task" {
 }
 
 data "aws_iam_policy_document" "state_machine" {
-  source_policy_documents = [data.aws_iam_policy_document.run_step_handler_task.json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.run_step_handler_task.json,
+    data.aws_iam_policy_document.state_machine_observability.json,
+  ]
 
   dynamic "statement" {
     for_each = local.asl_uses_ecs_sync ? [1] : []
@@ -134,40 +175,6 @@ data "aws_iam_policy_document" "state_machine" {
       sid       = "SyncPatternManagedEventRule"
       actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
       resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForECSTaskRule"]
-    }
-  }
-
-  statement {
-    #checkov:skip=CKV_AWS_111:Log delivery actions have no resource-level permissions.
-    #checkov:skip=CKV_AWS_356:Log delivery actions have no resource-level permissions.
-    sid = "DeliverExecutionLogs"
-    # CloudWatch Logs vended delivery (used by Step Functions logging) does not support
-    # resource-level permissions for these actions: AWS requires Resource "*".
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.enable_tracing ? [1] : []
-    content {
-      sid = "SendTraces"
-      # X-Ray trace and sampling actions have no resource-level permissions: AWS requires "*".
-      actions = [
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
-      ]
-      resources = ["*"]
     }
   }
 }
@@ -317,7 +324,10 @@ resource "aws_iam_role" "scheduler" {
 }
 
 data "aws_iam_policy_document" "scheduler" {
-  source_policy_documents = [data.aws_iam_policy_document.run_step_handler_task.json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.run_step_handler_task.json,
+    data.aws_iam_policy_document.state_machine_observability.json,
+  ]
 }
 
 resource "aws_iam_role_policy" "scheduler" {

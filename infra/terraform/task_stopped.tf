@@ -20,43 +20,12 @@ resource "aws_iam_role" "task_stopped" {
 }
 
 data "aws_iam_policy_document" "task_stopped" {
+  source_policy_documents = [data.aws_iam_policy_document.state_machine_observability.json]
+
   statement {
     sid       = "FailTheWaitingStep"
     actions   = ["states:SendTaskFailure"]
     resources = [aws_sfn_state_machine.org_evaluation.arn]
-  }
-
-  statement {
-    #checkov:skip=CKV_AWS_111:Log delivery actions have no resource-level permissions.
-    #checkov:skip=CKV_AWS_356:Log delivery actions have no resource-level permissions.
-    sid = "DeliverExecutionLogs"
-    # CloudWatch Logs vended delivery does not support resource-level permissions: AWS requires "*".
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.enable_tracing ? [1] : []
-    content {
-      sid = "SendTraces"
-      # X-Ray trace and sampling actions have no resource-level permissions: AWS requires "*".
-      actions = [
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
-      ]
-      resources = ["*"]
-    }
   }
 }
 
@@ -88,24 +57,9 @@ resource "aws_sfn_state_machine" "task_stopped" {
 
 # --- The rule and the role EventBridge starts the state machine with --------------------------
 
-data "aws_iam_policy_document" "task_stopped_events_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "task_stopped_events" {
   name               = "${local.task_stopped_name}-events"
-  assume_role_policy = data.aws_iam_policy_document.task_stopped_events_trust.json
+  assume_role_policy = data.aws_iam_policy_document.events_trust.json
 }
 
 data "aws_iam_policy_document" "task_stopped_events" {
