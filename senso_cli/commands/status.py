@@ -45,7 +45,13 @@ def status(
     """Recent executions, or one execution's state timeline with durations, retries, errors."""
     from senso_cli.aws.timeparse import parse_since
     from senso_cli.runs import STATUSES
-    from senso_cli.services.run_rows import is_execution_ref, org_id_for, run_rows
+    from senso_cli.services.run_rows import (
+        inngest_rows,
+        is_execution_ref,
+        merged,
+        org_id_for,
+        run_rows,
+    )
     from senso_cli.views import runs as view
 
     runs = factory.runs(state(ctx))
@@ -77,9 +83,9 @@ def status(
             ) from None
     elif org:
         org_id = org_id_for(db, org)
-    listed = runs.recent(
-        status=wanted,
-        since=parse_since(since) if since else None,
-        org_ref=org_id,
-    )
-    view.render_rows(run_rows(listed, db), json_output, wide=wide)
+    after = parse_since(since) if since else None
+    listed = runs.recent(status=wanted, since=after, org_ref=org_id)
+    rows = run_rows(listed, db)
+    if db is not None:
+        rows = merged(rows, inngest_rows(db, status=wanted, since=after, org_id=org_id))
+    view.render_rows(rows, json_output, wide=wide)

@@ -15,14 +15,23 @@ from typing import Any
 
 from handlers.db.database import Database
 from handlers.repositories.orgs import OrgRepository
+from handlers.repositories.sides import INNGEST, STEP_FUNCTIONS, batches_sql
 from senso_cli.runs import Run
 
 _NAME = re.compile(
     r"^org-(?P<org>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
     r"-(?P<day>\d{8})-a(?P<attempt>\d+)$"
 )
-# Executions are the Step Functions side; the Inngest side runs no execution to list.
-SIDE = "step_functions"
+# Executions are the Step Functions side; the Inngest side runs no execution senso can list,
+# so its rows are the product batches no senso execution produced (handlers.repositories.sides).
+SIDE = STEP_FUNCTIONS
+# A product batch's status in the words of the execution statuses `--status` filters by.
+_BATCH_STATUS = {"pending": "RUNNING", "running": "RUNNING", "completed": "SUCCEEDED",
+                 "failed": "FAILED"}  # fmt: skip
+_STATUS_BATCHES = {
+    status: [batch for batch, mapped in _BATCH_STATUS.items() if mapped == status]
+    for status in set(_BATCH_STATUS.values())
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class RunRow:
     cells_total: int | None
     cells_completed: int | None
     cells_failed: int | None
+    # An Inngest batch (no execution): its id; the run's name and ARN are empty.
+    batch_id: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -45,8 +56,9 @@ class RunRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": self.run.name,
-            "execution_arn": self.run.execution_arn,
+            "name": self.run.name or None,
+            "execution_arn": self.run.execution_arn or None,
+            "batch_id": self.batch_id,
             "org_id": self.org_id,
             "org": self.org,
             "day": self.day,
@@ -149,3 +161,59 @@ def run_rows(runs: list[Run], db: Database | None) -> list[RunRow]:
             )
         )
     return rows
+
+
+def inngest_rows(
+    db: Database,
+    *,
+    status: str | None = None,
+    since: datetime | None = None,
+    org_id: str | None = None,
+    limit: int = 50,
+) -> list[RunRow]:
+    """The Inngest side's batches as rows beside the executions: what the old system wrote,
+    found as compare finds it (a product batch no senso execution produced)."""
+    if status is not None and status not in _STATUS_BATCHES:
+        return []  # TIMED_OUT, ABORTED: a batch has no such status
+    wanted = _STATUS_BATCHES[status] if status else list(_BATCH_STATUS)
+    with db.connect() as conn:
+        rows = conn.execute(
+            f"""SELECT b.batch_id::text AS batch_id, b.org_id::text AS org_id, a.slug,
+                       b.batch_day, b.status, b.total_questions, b.completed_questions,
+                       b.failed_questions, coalesce(b.started_at, b.created_at) AS start_date,
+                       b.completed_at
+                FROM ({batches_sql(db.tables)}) b
+                LEFT JOIN senso.org_aliases a ON a.org_id = b.org_id
+                WHERE b.orchestrator = %(side)s AND b.status = ANY(%(statuses)s)
+                  AND (%(since)s::timestamptz IS NULL
+                       OR coalesce(b.started_at, b.created_at) >= %(since)s)
+                  AND (%(org_id)s::uuid IS NULL OR b.org_id = %(org_id)s::uuid)
+                ORDER BY start_date DESC LIMIT %(limit)s""",  # noqa: S608 - validated table map
+            {"side": INNGEST, "statuses": wanted, "since": since, "org_id": org_id, "limit": limit},
+        ).fetchall()
+    return [
+        RunRow(
+            Run(
+                execution_arn="",
+                name="",
+                status=_BATCH_STATUS.get(row["status"], row["status"].upper()),
+                start_date=row["start_date"],
+                stop_date=row["completed_at"],
+            ),
+            row["org_id"],
+            row["slug"],
+            row["batch_day"],
+            None,
+            INNGEST,
+            int(row["total_questions"]),
+            int(row["completed_questions"]),
+            int(row["failed_questions"]),
+            batch_id=row["batch_id"],
+        )
+        for row in rows
+    ]
+
+
+def merged(rows: list[RunRow], other: list[RunRow], limit: int = 50) -> list[RunRow]:
+    """Both sides' rows, newest first."""
+    return sorted(rows + other, key=lambda row: row.run.start_date, reverse=True)[:limit]

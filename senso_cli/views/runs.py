@@ -191,7 +191,7 @@ def render_rows(rows: list[RunRow], json_output: bool, *, wide: bool = False) ->
         print_json([row.as_dict() for row in rows])
         return
     if not rows:
-        out.print("no executions")
+        out.print("no executions or Inngest batches")
         return
     columns = ["org", "day", "attempt", "side", "status", "cells", "duration"]
     columns += ["execution", "started", "redrives", "execution arn"] if wide else []
@@ -213,10 +213,10 @@ def render_rows(rows: list[RunRow], json_output: bool, *, wide: bool = False) ->
         ]
         if wide:
             values += [
-                row.run.name,
+                row.run.name or f"(batch {row.batch_id})",
                 row.run.start_date.strftime("%Y-%m-%d %H:%M:%S"),
                 str(row.run.redrive_count),
-                row.run.execution_arn,
+                row.run.execution_arn or "-",
             ]
         result.add_row(*values, row.run.error or "")
     # --wide: one line per run at the table's natural width, whatever the terminal's.

@@ -39,3 +39,27 @@ def test_status_shows_org_day_attempt_and_cells(cli_env: Database, runner: CliRu
     assert len(json.loads(by_option.output)) == 3
     unknown = runner.invoke(app, ["status", "nobody-here"])
     assert unknown.exit_code != 0 and "no execution or org 'nobody-here'" in unknown.output
+
+
+def test_status_lists_the_inngest_sides_batches_with_side_inngest(
+    cli_env: Database, runner: CliRunner
+) -> None:
+    """The old system's batches (no senso execution produced them) are runs too: listed beside
+    the executions, side `inngest`, filtered by the same --status, --since and org."""
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+    for target in ("inngest", "sfn"):
+        done = runner.invoke(app, ["trigger", "--org", "demo", "--target", target])
+        assert done.exit_code == 0, done.output
+    rows = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert sorted(r["side"] for r in rows) == ["inngest", "step_functions"], rows
+    (inngest,) = [r for r in rows if r["side"] == "inngest"]
+    assert (inngest["org"], inngest["status"], inngest["attempt"]) == ("demo", "SUCCEEDED", None)
+    assert inngest["cells"] == inngest["cells_completed"] == 120
+    assert inngest["name"] is None and inngest["execution_arn"] is None and inngest["batch_id"]
+    for args in (["demo"], ["--org", "demo", "--since", "1h"], ["--status", "SUCCEEDED"]):
+        listed = json.loads(runner.invoke(app, ["status", *args, "--json"]).output)
+        assert sorted(r["side"] for r in listed) == ["inngest", "step_functions"], args
+    for status in ("FAILED", "RUNNING", "ABORTED"):
+        assert json.loads(runner.invoke(app, ["status", "--status", status, "--json"]).output) == []
+    wide = runner.invoke(app, ["status", "--wide"]).output
+    assert f"(batch {inngest['batch_id']})" in wide and " inngest " in wide
