@@ -124,15 +124,23 @@ def trigger_batch(
         def advance(what: str, done: int, total: int) -> None:
             progress.update(task, description=what, completed=done, total=total)
 
-        report = service.run_batch(
-            runs,
-            refs,
-            batch_day,
-            max_concurrency=max_concurrency,
-            shadow=shadow,
-            calls_per_second=per_second,
-            on_progress=advance,
-        )
+        try:
+            report = service.run_batch(
+                runs,
+                refs,
+                batch_day,
+                max_concurrency=max_concurrency,
+                shadow=shadow,
+                calls_per_second=per_second,
+                on_progress=advance,
+            )
+        except KeyboardInterrupt:
+            if runs.kind == "local":  # on AWS the dispatcher, once started, runs on regardless
+                err.print(
+                    "the executions running here were stopped (ABORTED); the same "
+                    "`senso trigger-batch` starts them again and each resumes its batch"
+                )
+            raise
     report.items.extend(routed_away)
     _render(report, batch_day, json_output)
     if report.failed:

@@ -29,6 +29,7 @@ from senso_cli.local.store import effective_status, owner_alive
 DISPATCHER_FILE = "dispatcher-workflow.json"
 DISPATCHER_NAME = "dispatcher-workflow"
 ORG_MACHINE_PLACEHOLDER = "${org_state_machine_arn}"
+INTERRUPTED = "Senso.Interrupted"
 
 
 def dispatcher_runtime(
@@ -39,17 +40,21 @@ def dispatcher_runtime(
     definition: dict[str, Any] | None = None,
     time_scale: float | None = None,
     org_state_machine_arn: str | None = None,
+    stopped: threading.Event | None = None,
 ) -> LocalRuntime:
     """A runtime for the dispatcher whose startExecution Tasks run on `org_runtime`.
 
     `org_state_machine_arn` is the org machine's ARN in a deployed definition (Terraform fills
-    the placeholder), so that a definition read back from AWS runs here unchanged.
+    the placeholder), so that a definition read back from AWS runs here unchanged. Once
+    `stopped` is set, no further org execution starts (its Map iteration fails instead).
     """
     accepted = {ORG_MACHINE_PLACEHOLDER, org_runtime.state_machine_arn}
     if org_state_machine_arn:
         accepted.add(org_state_machine_arn)
 
     def runtime_for(arn: str) -> LocalRuntime:
+        if stopped is not None and stopped.is_set():
+            raise InvalidInputError("the dispatch was interrupted")
         if arn not in accepted:
             raise InvalidInputError(f"the local dispatcher cannot start executions of {arn}")
         return org_runtime
@@ -71,8 +76,13 @@ class LocalDispatcher:
 
     def __init__(self, org_runtime: LocalRuntime, *, time_scale: float | None = None) -> None:
         self.org_runtime = org_runtime
+        self.stopped = threading.Event()  # set on Ctrl-C: no further org execution starts
         self.runtime = dispatcher_runtime(
-            org_runtime.db, org_runtime.settings, org_runtime, time_scale=time_scale
+            org_runtime.db,
+            org_runtime.settings,
+            org_runtime,
+            time_scale=time_scale,
+            stopped=self.stopped,
         )
         self.created: list[str] = []  # dispatcher executions this process has to run
         self.joined: list[str] = []  # started by another live process: only waited for
@@ -130,15 +140,23 @@ def run_dispatchers(
         records = store.many(dispatcher.joined).values()
         return any(effective_status(record) == "RUNNING" for record in records)
 
-    while True:
-        alive = any(thread.is_alive() for thread in threads) or joined_running()
-        if on_finished is not None:
-            records = store.many(org_arns).values()
-            ended = sum(1 for record in records if record["status"] != "RUNNING")
-            on_finished(ended, len(org_arns))
-        if not alive:
-            break
-        time.sleep(interval)
+    try:
+        while True:
+            alive = any(thread.is_alive() for thread in threads) or joined_running()
+            if on_finished is not None:
+                records = store.many(org_arns).values()
+                ended = sum(1 for record in records if record["status"] != "RUNNING")
+                on_finished(ended, len(org_arns))
+            if not alive:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        # The runs live in this process's threads and die with it: stop them (ABORTED) so the
+        # store says so at once; starting the batch again resumes each org's batch.
+        dispatcher.stopped.set()
+        for arn in [*org_arns, *dispatcher.created]:
+            store.finish(arn, "ABORTED", None, INTERRUPTED, "Ctrl-C on senso trigger-batch")
+        raise
     for thread in threads:
         thread.join()
     if failures:

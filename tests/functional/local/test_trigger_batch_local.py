@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
@@ -56,6 +58,37 @@ def test_n_orgs_at_max_concurrency_k_never_run_more_than_k(db: Database, tmp_pat
     again = trigger_batch.run_batch(runs, refs, DAY, max_concurrency=3)
     assert again.counts()["already_succeeded"] == 12 and again.dispatcher_executions == []
     assert len(orgs.finished) == 12
+
+
+def test_ctrl_c_stops_the_runs_and_the_same_batch_resumes_them(
+    db: Database, tmp_path: Path
+) -> None:
+    settings = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
+    refs = [f"org{n}" for n in range(6)]
+    for ref in refs:
+        seed(db, ref)
+    orgs = CountingRuntime(db, settings, definition=CHILD, evaluation_s=0.5, gate=2)
+    runs = LocalRuns(db, lambda: orgs)
+
+    def ctrl_c_once_two_run(what: str, done: int, total: int) -> None:
+        if what == "running executions" and orgs.running == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        trigger_batch.run_batch(runs, refs, DAY, max_concurrency=2, on_progress=ctrl_c_once_two_run)
+    deadline = time.monotonic() + 20
+    while orgs.running and time.monotonic() < deadline:
+        time.sleep(0.05)  # the two in flight end; no third starts
+    time.sleep(0.3)
+    assert len(orgs.finished) == 2
+    interrupted = [r for r in orgs.store.recent(limit=50) if r["error"] == "Senso.Interrupted"]
+    # The two org executions and their dispatcher: ABORTED at once, not RUNNING forever.
+    assert len(interrupted) == 3 and {r["status"] for r in interrupted} == {"ABORTED"}
+
+    again = trigger_batch.run_batch(runs, refs, DAY, max_concurrency=2)
+    assert [(i.outcome, i.final_status) for i in again.items] == [("started", "SUCCEEDED")] * 6
+    attempts = sorted(str(i.execution_arn).rsplit("-", 1)[-1] for i in again.items)
+    assert attempts == ["a1"] * 4 + ["a2"] * 2  # the two stopped ones go on as their next attempt
 
 
 def test_shadow_trigger_batch_changes_nothing_the_product_owns(
