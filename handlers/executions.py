@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from pydantic import ValidationError
-
 from handlers.errors import InvalidInputError
 from handlers.pacing import check_max_concurrency
 
@@ -89,6 +87,8 @@ def workflow_input(
         "shadow": shadow,
     }
     # It travels in every task's ECS overrides: refuse what `senso validate` did not bound.
+    from pydantic import ValidationError  # here: listing executions needs no pydantic
+
     from handlers.steps.base import WorkflowInput
 
     try:

@@ -2,7 +2,9 @@
 
 Precedence, highest first: command-line flags, `SENSO_*` environment variables, the TOML config
 file (`SENSO_CONFIG`, else `<home>/config.toml`), defaults. The loader remembers where every
-value came from so `senso config show` can say so; secrets are `SecretStr` and never printed.
+value came from so `senso config show` can say so; secrets are `Secret` and never printed.
+The records are dataclasses checked by handlers.config_model (no pydantic: every command, the
+light ones included, loads settings).
 """
 
 from __future__ import annotations
@@ -11,33 +13,30 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-
 from handlers import envvars
+from handlers.config_model import ConfigError, Secret, bounds, build, dump
 from handlers.errors import InvalidInputError
 
 LOCAL_ENV = "local"
 
 
-class InngestSettings(BaseModel):
+@dataclass
+class InngestSettings:
     """Where the Inngest side of the migration lives (Inngest Cloud or a dev server)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    event_key: SecretStr | None = None
-    signing_key: SecretStr | None = None
+    event_key: Secret | None = None
+    signing_key: Secret | None = None
     event_api_url: str = "https://inn.gs"
     api_url: str = "https://api.inngest.com"
 
 
-class EnvironmentSettings(BaseModel):
+@dataclass
+class EnvironmentSettings:
     """A deployed AWS environment, usually filled by `senso env import-terraform`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     region: str | None = None
     profile: str | None = None
@@ -46,11 +45,11 @@ class EnvironmentSettings(BaseModel):
     # Starts the org executions of `senso trigger-batch` (and the daily Dispatch) at most
     # `dispatch_max_concurrency` at once: Terraform's var.dispatch_max_concurrency (default 50).
     dispatcher_state_machine_arn: str | None = None
-    dispatch_max_concurrency: int = Field(default=50, ge=1)
+    dispatch_max_concurrency: int = field(default=50, metadata=bounds(ge=1))
     cluster_arn: str | None = None
     task_definition_arn: str | None = None
     container_name: str | None = None
-    subnet_ids: list[str] = Field(default_factory=list)
+    subnet_ids: list[str] = field(default_factory=list)
     security_group_id: str | None = None
     handler_log_group: str | None = None
     state_machine_log_group: str | None = None
@@ -62,66 +61,63 @@ class EnvironmentSettings(BaseModel):
     inngest_schedule_name: str | None = None
     secret_arn: str | None = None
     ecr_repository_url: str | None = None
-    database_url: SecretStr | None = None
-    inngest: InngestSettings = Field(default_factory=InngestSettings)
+    database_url: Secret | None = None
+    inngest: InngestSettings = field(default_factory=InngestSettings)
 
 
-class RolloutSettings(BaseModel):
+@dataclass
+class RolloutSettings:
     """The migration's rails: the local stage before any rollout, and the gate's evidence."""
-
-    model_config = ConfigDict(extra="forbid")
 
     # The local home's Step Functions share until a rollout is recorded: 100 so the quick
     # start runs the state machine. AWS environments always start at 0% (all on Inngest).
-    local_percent: float = Field(default=100.0, ge=0, le=100)
+    local_percent: float = field(default=100.0, metadata=bounds(ge=0, le=100))
     # A raise needs this many paired batches with compare PASS, gathered after the current
     # stage began, on at least this many distinct batch days (a week's stage, shadowing 20-50
     # orgs a day, clears both after a few nights).
-    gate_min_pairs: int = Field(default=20, ge=1)
-    gate_min_days: int = Field(default=3, ge=1)
+    gate_min_pairs: int = field(default=20, metadata=bounds(ge=1))
+    gate_min_days: int = field(default=3, metadata=bounds(ge=1))
 
 
-class CellRetrySettings(BaseModel):
+@dataclass
+class CellRetrySettings:
     """Retries of one cell's transient failures inside the matrix step (handlers.matrix)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    max_attempts: int = Field(default=8, ge=1, le=100)
-    initial_backoff_s: float = Field(default=1.0, ge=0)
-    max_backoff_s: float = Field(default=30.0, ge=0)
+    max_attempts: int = field(default=8, metadata=bounds(ge=1, le=100))
+    initial_backoff_s: float = field(default=1.0, metadata=bounds(ge=0))
+    max_backoff_s: float = field(default=30.0, metadata=bounds(ge=0))
     # Under the matrix state's TimeoutSeconds (1800 s), leaving room for calls in flight.
-    budget_s: float = Field(default=1500.0, gt=0)
+    budget_s: float = field(default=1500.0, metadata=bounds(gt=0))
 
 
-class Settings(BaseModel):
+@dataclass
+class Settings:
     """Everything senso can be configured with."""
 
-    model_config = ConfigDict(extra="forbid")
-
     home: Path
-    database_url: SecretStr | None = None
+    database_url: Secret | None = None
     # owned: senso builds the product tables (embedded default); external: they exist and
     # belong to the product; auto: decided by what the database holds (handlers.db.migrate).
     database_mode: Literal["auto", "owned", "external"] = "auto"
     # Product table names that differ from domain.md's (handlers.db.tables).
-    tables: dict[str, str] = Field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
     env: str = LOCAL_ENV
-    environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
+    environments: dict[str, EnvironmentSettings] = field(default_factory=dict)
     simulated_seed: int = 7
-    matrix_concurrency: int = Field(default=8, ge=1, le=256)
+    matrix_concurrency: int = field(default=8, metadata=bounds(ge=1, le=256))
     # Org executions the local runtime's dispatcher runs at once (`senso trigger-batch`): each
     # runs its matrix in this process, so a laptop's default is small.
-    dispatch_max_concurrency: int = Field(default=2, ge=1)
-    cell_retry: CellRetrySettings = Field(default_factory=CellRetrySettings)
+    dispatch_max_concurrency: int = field(default=2, metadata=bounds(ge=1))
+    cell_retry: CellRetrySettings = field(default_factory=CellRetrySettings)
     # A batch completes only when at most this share of its cells failed; else it fails.
-    max_failed_cells_ratio: float = Field(default=0.05, ge=0, le=1)
-    time_scale: float = Field(default=1.0, ge=0)
+    max_failed_cells_ratio: float = field(default=0.05, metadata=bounds(ge=0, le=1))
+    time_scale: float = field(default=1.0, metadata=bounds(ge=0))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # auto: a language model verifies mentions when OpenAI credentials are configured.
     evaluator: Literal["auto", "deterministic", "llm"] = "auto"
-    providers: dict[str, Any] = Field(default_factory=dict)
-    inngest: InngestSettings = Field(default_factory=InngestSettings)
-    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    providers: dict[str, Any] = field(default_factory=dict)
+    inngest: InngestSettings = field(default_factory=InngestSettings)
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
 
     @property
     def config_file(self) -> Path:
@@ -226,12 +222,11 @@ def load_settings(
     raw["home"] = str(home)
     sources.setdefault("home", "default")
     try:
-        settings = Settings.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        settings = build(Settings, raw)
+    except ConfigError as exc:
+        where = ".".join(str(part) for part in exc.loc)
         raise InvalidInputError(
-            f"invalid setting {where}: {first['msg']} (from {sources.get(where, 'default')})",
+            f"invalid setting {where}: {exc.msg} (from {_source_for(where, sources)})",
             hint="see `senso config show`",
         ) from exc
     return LoadedSettings(settings=settings, sources=sources, config_path=config_path)
@@ -253,10 +248,10 @@ def _json_object(text: str | None, var: str) -> dict[str, Any] | None:
 
 def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
     """(key, printable value, source) for every effective setting, secrets masked."""
-    dumped = loaded.settings.model_dump(mode="python")
+    dumped = dump(loaded.settings)
     rows: list[tuple[str, str, str]] = []
     for key, value in sorted(_flatten(dumped).items()):
-        if isinstance(value, SecretStr):
+        if isinstance(value, Secret):
             shown = "********" if value.get_secret_value() else ""
         elif _looks_secret(key) and value:
             shown = "********"

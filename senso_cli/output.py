@@ -19,9 +19,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
-    from pydantic import BaseModel, SecretStr  # loaded already wherever models are printed
+    from handlers.config_model import Secret
 
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (pydantic is not imported to check)
         return value.model_dump(mode="json")
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -29,7 +29,7 @@ def _default(value: Any) -> Any:
         return float(value)
     if isinstance(value, (UUID, Path)):
         return str(value)
-    if isinstance(value, SecretStr):
+    if isinstance(value, Secret) or type(value).__name__ == "SecretStr":
         return "********"
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)

@@ -12,9 +12,8 @@ the one call that found them, recorded once per answer (weakness 7).
 from __future__ import annotations
 
 import re
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import openai
 from pydantic import BaseModel, ConfigDict
 
 from handlers.evaluation.llm import object_schema, structured_completion
@@ -22,6 +21,9 @@ from handlers.evaluation.mentions import find_mentions
 from handlers.evaluation.models import CompetitorExtraction
 from handlers.evaluation.text import search_form
 from handlers.evaluation.vocabulary import CONNECTORS, GENERIC_WORDS
+
+if TYPE_CHECKING:
+    import openai  # the SDK loads where a client is built, not here
 
 DEFAULT_COMPETITOR_MODEL = "gpt-4.1-mini"
 COMPETITOR_SCHEMA_NAME = "competitor_extraction"

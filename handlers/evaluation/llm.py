@@ -9,14 +9,16 @@ retryable provider hiccup (ProviderTransientError) from a request that will neve
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
 
 from handlers.errors import ProviderError, ProviderTransientError
 from handlers.evaluation.models import Usage
 from handlers.evaluation.pricing import call_cost
+
+if TYPE_CHECKING:
+    import openai  # the SDK loads where a client is built, not here
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -51,6 +53,8 @@ def structured_completion(
     temperature: float = 0.0,
 ) -> tuple[ModelT, Usage]:
     """Ask `model` for JSON matching `schema` and return it parsed as `result_type`, with usage."""
+    import openai  # loaded already by whoever built `client`
+
     try:
         completion = client.chat.completions.create(
             model=model,

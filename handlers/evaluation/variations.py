@@ -19,9 +19,8 @@ import hashlib
 import json
 import re
 import unicodedata
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import openai
 from pydantic import BaseModel, ConfigDict
 
 from handlers.errors import InvalidInputError
@@ -30,6 +29,9 @@ from handlers.evaluation.llm import object_schema, structured_completion
 from handlers.evaluation.mentions import usable_variation
 from handlers.evaluation.models import NameVariations
 from handlers.evaluation.names import domain_name_root, short_forms
+
+if TYPE_CHECKING:
+    import openai  # the SDK loads where a client is built, not here
 
 DEFAULT_VARIATIONS_MODEL = "gpt-4.1-mini"
 VARIATIONS_SCHEMA_NAME = "name_variations_extraction"

@@ -15,9 +15,8 @@ one sentiment in the normalised lower-case labels.
 from __future__ import annotations
 
 import re
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import openai
 from pydantic import BaseModel, ConfigDict
 
 from handlers.evaluation.llm import object_schema, structured_completion
@@ -31,6 +30,9 @@ from handlers.evaluation.names import (
 )
 from handlers.evaluation.passages import PASSAGE_SEPARATOR, join_passages, mention_passages
 from handlers.evaluation.sentiment import is_recommendation, judge_sentiment, normalise_sentiment
+
+if TYPE_CHECKING:
+    import openai  # the SDK loads where a client is built, not here
 
 DEFAULT_VERIFICATION_MODEL = "gpt-4.1"
 VERIFICATION_SCHEMA_NAME = "org_mention_verification_extraction"

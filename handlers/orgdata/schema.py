@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from handlers.orgdata import DAY_NAMES as DAY_NAMES  # re-exported: importers read it here
+
 # A fixed namespace so every installation derives the same ids from the same file.
 SENSO_NAMESPACE = uuid.UUID("8a0c2d9e-6a5f-4f0b-9a55-2f5d3c1e7b10")
-DAY_NAMES = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 QuestionType = Literal["brand-specific", "comparison", "topic", "rank"]
 

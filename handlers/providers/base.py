@@ -9,6 +9,7 @@ revoked key) is raised as a `ProviderTransientError` or `ProviderError` from `ha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,15 @@ from handlers.providers.countries import country_name
 PLACEHOLDER_TEXT = "Question run failed for this model and location"
 """The stored text of a run whose scraper record was an error or empty (kept from the old system
 so existing evaluation code recognises it)."""
+
+
+@dataclass(frozen=True)
+class UpstreamModel:
+    """What one geo model is sent as (`request_model`) and priced as (`priced_as`): a route's
+    upstream name (OpenAI, Azure and Anthropic routes)."""
+
+    request_model: str
+    priced_as: str
 
 
 class CellPrompt(BaseModel):

@@ -6,26 +6,20 @@ no key, and Azure never demands an OpenAI key (weakness 8). Each provider gets o
 is shared by every thread that resolves the same model, which is what keeps a matrix of worker
 threads under the provider's RPM/TPM. The three BrightData datasets share one account, so they
 share one limiter and one HTTP client.
+
+Each provider's module, and with it its SDK or HTTP client (openai, anthropic, httpx), is
+imported by its factory, when a route first resolves to it: a registry that routes everything
+to the simulator loads none of them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-
-import httpx
-import httpx2
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from handlers.errors import InvalidInputError
-from handlers.providers.anthropic_messages import (
-    AnthropicProvider,
-    anthropic_client,
-    anthropic_models,
-)
-from handlers.providers.base import Provider
-from handlers.providers.brightdata import DATASETS, BrightDataProvider, DatasetKind
-from handlers.providers.brightdata_client import BrightDataClient
+from handlers.providers.base import Provider, UpstreamModel
 from handlers.providers.config import (
     AzureOpenAIConfig,
     ModelRoute,
@@ -36,24 +30,24 @@ from handlers.providers.config import (
 )
 from handlers.providers.fleet_limiter import Connect, FleetLimiter, account_key
 from handlers.providers.limiting import Limiter
-from handlers.providers.linkup import LinkupProvider
-from handlers.providers.openai_responses import (
-    OpenAIResponsesProvider,
-    UpstreamModel,
-    azure_client,
-    openai_client,
-    openai_models,
-)
 from handlers.providers.pricing import require_price
 from handlers.providers.ratelimit import RateLimiter
 from handlers.providers.registry import ProviderFactory, ProviderRegistry
 from handlers.providers.retrying import RetryPolicy
 from handlers.providers.simulated import SimulatedProvider
 
-HttpClientFactory = Callable[[str], httpx.Client]
+if TYPE_CHECKING:
+    import httpx
+    import httpx2
+    from pydantic import SecretStr
+
+    from handlers.providers.brightdata import DatasetKind
+    from handlers.providers.brightdata_client import BrightDataClient
+
+HttpClientFactory = Callable[[str], "httpx.Client"]
 """Makes the httpx client of a provider family ("brightdata", "linkup"), e.g. for a fake."""
 
-OpenAIHttpClientFactory = Callable[[str], httpx2.Client]
+OpenAIHttpClientFactory = Callable[[str], "httpx2.Client"]
 """Makes the httpx2 client an SDK uses for "openai", "azure_openai" or "anthropic"."""
 
 
@@ -132,6 +126,12 @@ def build_registry(
         )
 
     def openai_provider(routes: dict[str, ModelRoute]) -> Provider:
+        from handlers.providers.openai_responses import (
+            OpenAIResponsesProvider,
+            openai_client,
+            openai_models,
+        )
+
         settings = config.openai
         return OpenAIResponsesProvider(
             name="openai",
@@ -145,6 +145,8 @@ def build_registry(
         )
 
     def azure_provider(routes: dict[str, ModelRoute]) -> Provider:
+        from handlers.providers.openai_responses import OpenAIResponsesProvider, azure_client
+
         settings = config.azure_openai
         served, _ = azure_deployments(settings, routes)
         return OpenAIResponsesProvider(
@@ -159,6 +161,12 @@ def build_registry(
         )
 
     def anthropic_provider(routes: dict[str, ModelRoute]) -> Provider:
+        from handlers.providers.anthropic_messages import (
+            AnthropicProvider,
+            anthropic_client,
+            anthropic_models,
+        )
+
         settings = config.anthropic
         return AnthropicProvider(
             client=anthropic_client(settings, openai_http("anthropic")),
@@ -170,6 +178,10 @@ def build_registry(
         )
 
     def linkup_provider(_: dict[str, ModelRoute]) -> Provider:
+        import httpx
+
+        from handlers.providers.linkup import LinkupProvider
+
         settings = config.linkup
         http = http_client_factory("linkup") if http_client_factory is not None else httpx.Client()
         closers.append(http.close)
@@ -182,6 +194,10 @@ def build_registry(
         )
 
     def shared_brightdata_client() -> BrightDataClient:
+        import httpx
+
+        from handlers.providers.brightdata_client import BrightDataClient
+
         if brightdata_client:
             return brightdata_client[0]
         settings = config.brightdata
@@ -213,6 +229,8 @@ def build_registry(
 
     def brightdata_factory(kind: DatasetKind) -> ProviderFactory:
         def build(_: dict[str, ModelRoute]) -> Provider:
+            from handlers.providers.brightdata import DATASETS, BrightDataProvider
+
             settings = config.brightdata
             dataset_id = getattr(settings, f"{kind}_dataset_id")
             if not dataset_id:

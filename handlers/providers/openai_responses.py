@@ -21,7 +21,6 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import httpx2
 import openai
@@ -34,6 +33,7 @@ from handlers.providers.base import (
     ProviderAnswer,
     ProviderFailure,
     UnknownModelError,
+    UpstreamModel,
     localised_question,
 )
 from handlers.providers.config import AzureOpenAIConfig, OpenAIConfig, normalise_model_name
@@ -46,14 +46,6 @@ from handlers.providers.retrying import RetryPolicy, call_with_retries
 TRANSIENT_STATUSES = frozenset({408, 409, 429})
 FATAL_STATUSES = frozenset({401, 403, 404})
 _BODY_EXCERPT = 300
-
-
-@dataclass(frozen=True)
-class UpstreamModel:
-    """What one geo model is sent as (`request_model`) and priced as (`priced_as`)."""
-
-    request_model: str
-    priced_as: str
 
 
 class _Lenient(BaseModel):

@@ -21,13 +21,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from pydantic import BaseModel
 
 from handlers.db.tables import Tables
 from handlers.errors import NotFoundError
 
 
-class Cell(BaseModel):
+@dataclass(frozen=True)
+class Cell:
     """One question x model x location of a batch, with what a provider needs to answer it."""
 
     question_id: UUID

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from pydantic import BaseModel
 
 from handlers.billing.ledger import balance_of, payer_for_org
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError, NotFoundError
 
 
-class Question(BaseModel):
+@dataclass(frozen=True)
+class Question:
     question_id: UUID
     text: str
     question_type: str
 
 
-class GeoModel(BaseModel):
+@dataclass(frozen=True)
+class GeoModel:
     model_id: UUID
     name: str
 
 
-class Location(BaseModel):
+@dataclass(frozen=True)
+class Location:
     location_id: UUID
     country_code: str
     region_name: str | None
@@ -36,7 +39,8 @@ class Location(BaseModel):
         return f"{self.region_name}, {self.country_code}" if self.region_name else self.country_code
 
 
-class OrgSummary(BaseModel):
+@dataclass(frozen=True)
+class OrgSummary:
     org_id: UUID
     slug: str
     name: str
@@ -49,7 +53,8 @@ class OrgSummary(BaseModel):
     balance: Decimal
 
 
-class OrgDetails(BaseModel):
+@dataclass(frozen=True)
+class OrgDetails:
     org_id: UUID
     slug: str
     name: str
@@ -67,6 +72,22 @@ class OrgDetails(BaseModel):
     @property
     def matrix_size(self) -> int:
         return len(self.questions) * len(self.models) * len(self.locations)
+
+
+def json_data(record: OrgSummary | OrgDetails) -> dict[str, Any]:
+    """A record as JSON data: ids and amounts as strings (an amount keeps its six decimals)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (UUID, Decimal)):
+            return str(value)
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    data: dict[str, Any] = plain(asdict(record))
+    return data
 
 
 def _as_uuid(ref: str) -> UUID | None:

@@ -33,7 +33,7 @@ def import_(
 
 
 def _days(days: list[int]) -> str:
-    from handlers.orgdata.schema import DAY_NAMES
+    from handlers.orgdata import DAY_NAMES
 
     return ", ".join(DAY_NAMES[d][:3] for d in days) or "-"
 
@@ -43,11 +43,12 @@ def list_(ctx: typer.Context, json_output: JsonOpt = False, env: EnvOpt = None) 
     """List orgs with their matrix size, schedule and credit balance."""
     from rich.table import Table
 
+    from handlers.repositories.orgs import json_data
     from senso_cli.services import orgs as service
 
     orgs = service.list_orgs(state(ctx).db)
     if json_output:
-        print_json([o.model_dump(mode="json") for o in orgs])
+        print_json([json_data(o) for o in orgs])
         return
     if not orgs:
         out.print("no orgs yet: import one with `senso orgs import FILE` or `senso dev seed`")
@@ -82,11 +83,12 @@ def show(
     env: EnvOpt = None,
 ) -> None:
     """Show one org: websites, questions, models, locations, schedule and balance."""
+    from handlers.repositories.orgs import json_data
     from senso_cli.services import orgs as service
 
     details = service.show_org(state(ctx).db, org)
     if json_output:
-        print_json(details.model_dump(mode="json") | {"matrix_size": details.matrix_size})
+        print_json(json_data(details) | {"matrix_size": details.matrix_size})
         return
     out.print(f"[bold]{details.name}[/] ({details.slug}, {details.org_id})")
     out.print(f"partner: {details.partner}{'  (free tier)' if details.is_free_tier else ''}")

@@ -31,8 +31,8 @@ from typing import Any, Self
 from uuid import UUID
 
 import httpx
-from pydantic import SecretStr
 
+from handlers.config_model import Secret
 from handlers.errors import InvalidInputError, NotFoundError, SensoError, TransientError
 from handlers.settings import InngestSettings
 
@@ -113,8 +113,8 @@ def _iso(moment: datetime) -> str:
     return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _secret(value: SecretStr | str | None) -> str | None:
-    if isinstance(value, SecretStr):
+def _secret(value: Secret | str | None) -> str | None:
+    if isinstance(value, Secret):
         value = value.get_secret_value()
     return value or None
 
@@ -148,8 +148,8 @@ class InngestClient:
     def __init__(
         self,
         *,
-        event_key: SecretStr | str | None = None,
-        signing_key: SecretStr | str | None = None,
+        event_key: Secret | str | None = None,
+        signing_key: Secret | str | None = None,
         event_api_url: str = "https://inn.gs",
         api_url: str = "https://api.inngest.com",
         app_id: str = APP_ID,

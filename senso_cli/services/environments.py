@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
+from handlers.config_model import ConfigError, Secret, build, dump
 from handlers.db.database import Database
 from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError, SensoError
@@ -132,14 +131,14 @@ def show_environment(settings: Settings, name: str | None = None) -> dict[str, A
     env = settings.environment(chosen)
     if env is None:
         return {"name": LOCAL_ENV, "local": True}
-    data = env.model_dump(mode="python")
+    data = dump(env)
     return {"name": chosen} | _masked(data)
 
 
 def _masked(data: dict[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, SecretStr):
+        if isinstance(value, Secret):
             shown[key] = "********" if value.get_secret_value() else None
         elif isinstance(value, dict):
             shown[key] = _masked(value)
@@ -207,8 +206,19 @@ def environment_from_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
     values = {key: outputs[key] for key in TERRAFORM_OUTPUTS if outputs.get(key) is not None}
     if isinstance(values.get("subnet_ids"), str):
         values["subnet_ids"] = [s for s in values["subnet_ids"].split(",") if s]
-    EnvironmentSettings.model_validate(values)
+    _validated(values)
     return values
+
+
+def _validated(values: Mapping[str, Any]) -> None:
+    """Refuse environment values the settings would refuse, before they reach the file."""
+    try:
+        build(EnvironmentSettings, values)
+    except ConfigError as exc:
+        where = ".".join(map(str, exc.loc))
+        raise ConfigurationError(
+            f"environment setting {where}: {exc.msg}", hint="check the Terraform outputs"
+        ) from exc
 
 
 def import_terraform(
@@ -235,7 +245,7 @@ def import_terraform(
     raw = read_config_file(config_path)
     environments = raw.setdefault("environments", {})
     merged = {**environments.get(name, {}), **values}
-    EnvironmentSettings.model_validate(merged)
+    _validated(merged)
     environments[name] = merged
     write_config(config_path, raw)
     return merged

@@ -96,10 +96,11 @@ def test_help_imports_no_heavy_module(args: list[str]) -> None:
 @pytest.mark.parametrize("args", [["status"], ["orgs", "list"]])
 def test_light_commands_import_only_what_reading_needs(args: list[str], cli_env: Database) -> None:
     # A real database (the command must get as far as its query and its table), so anything
-    # the read path pulls in is seen; psycopg is the one heavy module it needs.
+    # the read path pulls in is seen; psycopg is the one heavy module it needs. Settings and
+    # the records it reads are dataclasses: no pydantic either.
     modules = _modules_after(args, SENSO_DATABASE_URL=cli_env.url)
     assert "senso_cli.commands." + args[0] in modules
-    assert _heavy(modules, tuple(h for h in HEAVY if h != "psycopg")) == []
+    assert _heavy(modules, tuple(h for h in HELP_HEAVY if h != "psycopg")) == []
 
 
 def test_the_guard_recognises_heavy_modules() -> None:
@@ -131,3 +132,34 @@ def test_root_help_summary_is_the_commands_first_sentence(entry: object) -> None
     name = entry.name  # type: ignore[attr-defined]
     command = root.commands[name]
     assert _first_sentence(command.help or "") == entry.summary  # type: ignore[attr-defined]
+
+
+SDKS = ("openai", "anthropic", "httpx", "httpx2")
+STEP_PROBE = """
+import json, sys
+from pathlib import Path
+from handlers.runtime import build_services
+from handlers.settings import Settings
+from handlers.steps.base import get_step
+get_step("RunQuestionMatrixWithEvaluation")
+services = build_services(Settings(home=Path("/nonexistent")))
+services.registry.resolve("gpt-4.1")  # the default route: the simulator
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_steps_with_simulated_providers_load_no_provider_sdk() -> None:
+    # Each provider's SDK loads when a route first resolves to that provider: the step
+    # registry and a registry of simulated routes load none (the container starts faster, and
+    # a local matrix run pays for no SDK it does not call).
+    result = subprocess.run(
+        [sys.executable, "-c", STEP_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    modules = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert "handlers.steps.run_question_matrix" in modules or "handlers.steps" in modules
+    assert _heavy(modules, SDKS) == []
