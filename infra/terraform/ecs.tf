@@ -41,6 +41,9 @@ locals {
       { name = "SENSO_DISPATCH_MAX_CONCURRENCY", value = tostring(var.dispatch_max_concurrency) },
       # Model routes, dataset ids, base URLs and rate limits (no secrets: keys come below).
       { name = "SENSO_PROVIDERS_JSON", value = var.providers_config_json },
+      # The product's database: which mode senso is in there, and its table names.
+      { name = "SENSO_DATABASE_MODE", value = var.database_mode },
+      { name = "SENSO_TABLES_JSON", value = jsonencode(var.tables) },
     ]
     # One entry per key of the JSON secret: ECS resolves them at task start with the execution
     # role, so the values never appear in the task definition or in Terraform state.

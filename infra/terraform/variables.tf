@@ -272,3 +272,43 @@ variable "dispatch_starts_per_second" {
     error_message = "dispatch_starts_per_second must be above 0 and at most 20/7 (Fargate's RunTask rate over the RunTask calls of one execution)."
   }
 }
+
+variable "database_mode" {
+  description = "SENSO_DATABASE_MODE for the handlers: \"external\" (the product's database: senso migrates only its own schema `senso` and never creates, alters or drops a product table), \"owned\" (a database senso builds and fills itself, e.g. a test stack), or \"auto\" (external when product tables exist that senso did not create). See handlers/db/migrate.py."
+  type        = string
+  default     = "external"
+
+  validation {
+    condition     = contains(["external", "owned", "auto"], var.database_mode)
+    error_message = "database_mode must be external, owned or auto."
+  }
+}
+
+variable "tables" {
+  description = "The product table map, passed as SENSO_TABLES_JSON: a logical table name (handlers/db/tables.py) -> its name in the product database, only where it differs from domain.md's, e.g. { credit_ledger = \"billing.credit_entries\" }. Empty: domain.md's names."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    # The logical names of handlers/db/tables.py (a test keeps the two lists equal).
+    condition = alltrue([for key in keys(var.tables) : contains([
+      "partners", "networks", "orgs", "org_websites", "org_schedules", "wholesale_pricing",
+      "geo_questions", "geo_models", "org_locations", "question_run_batches", "question_runs",
+      "org_evals", "org_citations", "org_competitors", "credit_ledger", "credit_balances",
+    ], key)])
+    error_message = "tables: every key must be a logical table name of handlers/db/tables.py (e.g. credit_ledger, org_schedules)."
+  }
+
+  validation {
+    # Spliced into SQL by the handlers, which refuse anything else (Tables.from_mapping).
+    condition = alltrue([
+      for name in values(var.tables) : can(regex("^[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?$", name))
+    ])
+    error_message = "tables: every value must be name or schema.name (lower-case letters, digits, _)."
+  }
+
+  validation {
+    condition     = alltrue([for name in values(var.tables) : !startswith(name, "senso.")])
+    error_message = "tables: schema senso is senso's own; a product table cannot be there."
+  }
+}

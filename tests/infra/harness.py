@@ -191,6 +191,9 @@ def _network(moto: MotoServer) -> tuple[str, list[str], str]:
     return vpc_id, [subnet_id], db_group
 
 
+CITEST_TABLES = {"credit_ledger": "billing.credit_entries"}
+
+
 def apply_citest_stack(setup: TerraformSetup, moto: MotoServer) -> tuple[Terraform, str, list[str]]:
     """Apply the stack (environment `citest`, every optional part on) to moto's server.
 
@@ -216,6 +219,9 @@ def apply_citest_stack(setup: TerraformSetup, moto: MotoServer) -> tuple[Terrafo
         "enable_tracing": True,
         "sfn_log_level": "ALL",
         "secret_recovery_window_days": 0,
+        # The product's database with one renamed table, as an operator maps it.
+        "database_mode": "external",
+        "tables": CITEST_TABLES,
     }
     (terraform.workdir / "moto.auto.tfvars.json").write_text(json.dumps(tfvars, indent=2))
     terraform.run("apply", "-auto-approve", "-input=false", "-no-color")

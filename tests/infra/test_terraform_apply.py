@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.executions import dispatcher_input, execution_name
 from handlers.settings import load_settings
 from senso_cli.local.dispatcher import dispatcher_runtime
 from tests.functional.local.counting import CountingRuntime
 from tests.infra.harness import (
+    CITEST_TABLES,
     REGION,
     MotoServer,
     Terraform,
@@ -134,6 +136,28 @@ def test_task_definition_is_hardened(applied_stack: AppliedStack, moto_server: M
     for secret in container["secrets"]:
         assert secret["valueFrom"] == f"{secret_arn}:{secret['name']}::"
     assert all("KEY" not in e["name"] and "URL" not in e["name"] for e in container["environment"])
+
+
+def test_the_task_gets_the_database_mode_and_table_map(
+    applied_stack: AppliedStack, moto_server: MotoServer
+) -> None:
+    ecs = moto_server.client("ecs")
+    task = ecs.describe_task_definition(taskDefinition=applied_stack.outputs["task_definition_arn"])
+    (container,) = task["taskDefinition"]["containerDefinitions"]
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["SENSO_DATABASE_MODE"] == "external"
+    # The handlers read the map exactly as the CLI does, into the tables every step uses.
+    settings = load_settings(
+        environ={
+            "SENSO_HOME": "/nonexistent",
+            "SENSO_DATABASE_MODE": environment["SENSO_DATABASE_MODE"],
+            "SENSO_TABLES_JSON": environment["SENSO_TABLES_JSON"],
+        }
+    ).settings
+    assert settings.database_mode == "external"
+    tables = Tables.from_mapping(settings.tables)
+    assert tables.credit_ledger == CITEST_TABLES["credit_ledger"]
+    assert tables.question_runs == "question_runs"
 
 
 def test_schedules_run_dispatch_and_are_wired_to_the_task(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.db.tables import logical_names
 from tests.infra.checkov import CheckovUnavailableError, provide_checkov
 from tests.infra.harness import TERRAFORM_SOURCE, Terraform, TerraformSetup
 
@@ -62,3 +63,43 @@ def test_every_checkov_skip_says_why() -> None:
     assert skips, "expected the documented skips (key policies, rotation, ...)"
     unexplained = [(where, check) for where, check, reason in skips if len(reason) < 20]
     assert unexplained == []
+
+
+def _evaluate_with(terraform: Terraform, **values: str) -> str:
+    """What `terraform console` says with these variables: it runs the variables' validations
+    without configuring the provider, so nothing reaches AWS (and it is faster than a plan)."""
+    required = {"environment": "checks", "vpc_id": "vpc-1", "subnet_ids": '["subnet-1"]',
+                "image_tag": "0123abcd"}  # fmt: skip
+    pairs = [part for k, v in (required | values).items() for part in ("-var", f"{k}={v}")]
+    result = subprocess.run(
+        [terraform.binary, "console", "-no-color", *pairs],
+        cwd=terraform.workdir, env=dict(terraform.env), input="var.database_mode\n",
+        capture_output=True, text=True, timeout=terraform.timeout, check=False,
+    )  # fmt: skip
+    return " ".join(result.stderr.split())
+
+
+def test_database_mode_and_table_map_are_validated(terraform_copy: Terraform) -> None:
+    # One run (each costs seconds): Terraform reports every failed validation together.
+    bad_map = '{ledger = "a", credit_ledger = "x; DROP TABLE orgs", orgs = "senso.orgs"}'
+    errors = _evaluate_with(terraform_copy, database_mode="shared", tables=bad_map)
+    assert errors.count("Invalid value for variable") == 4, errors[-4000:]
+    for message in (
+        "database_mode must be external, owned or auto",
+        "every key must be a logical table name",
+        "every value must be name or schema.name",
+        "schema senso is senso's own",
+    ):
+        assert message in errors, errors[-4000:]
+    good = '{credit_ledger = "billing.credit_entries", org_schedules = "org_schedule"}'
+    assert _evaluate_with(terraform_copy, database_mode="external", tables=good) == ""
+
+
+def test_the_table_map_keys_are_the_handlers_logical_names() -> None:
+    """variables.tf lists the logical names for its validation; they must stay the handlers'."""
+    text = (TERRAFORM_SOURCE / "variables.tf").read_text()
+    block = text[text.index('variable "tables"') :]
+    listed = re.search(r"contains\(\[(?P<names>.*?)\], key\)", block, re.S)
+    assert listed is not None
+    names = re.findall(r'"([a-z_]+)"', listed["names"])
+    assert sorted(names) == sorted(logical_names())
