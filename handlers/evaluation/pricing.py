@@ -1,5 +1,5 @@
-"""What one extraction call cost, from the providers' price table (one table for every model
-senso pays for: `handlers.providers.pricing.TOKEN_PRICES`).
+"""What one extraction call cost, from the one price table for every model senso pays for
+(`handlers/providers/data/prices.toml`, read by `handlers.providers.pricing`).
 
 A model is priced by its exact name, else the longest table key its name starts with, so
 `gpt-4.1-mini-2025-04-14` is priced as gpt-4.1-mini and never as gpt-4.1 (weakness 7). An

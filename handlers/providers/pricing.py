@@ -4,13 +4,23 @@ The old lookup tried "any key that prefixes the name" in Go map order, so a date
 be priced differently from run to run, and gpt-4.1-mini was priced as gpt-4.1 (weakness 7).
 Here the lookup is exact name first, then the *longest* table key that prefixes the name, so
 "gpt-4.1-mini-2025-04-14" is priced as gpt-4.1-mini and "gpt-5-chat-latest" as gpt-5.
+
+The prices are data, not code: `handlers/providers/data/prices.toml` is the one table, with a
+source and a date per price, read here for the providers, by handlers.evaluation.pricing for
+extraction calls, and by `senso cost-estimate` for its provider lines.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
 from handlers.errors import InvalidInputError
+
+PRICES_FILE = "data/prices.toml"
 
 
 @dataclass(frozen=True)
@@ -21,40 +31,85 @@ class TokenPrice:
     output_per_million: float
 
 
-TOKEN_PRICES: dict[str, TokenPrice] = {
-    "gpt-4.1": TokenPrice(2.0, 8.0),
-    "gpt-4.1-mini": TokenPrice(0.40, 1.60),
-    "gpt-4.1-nano": TokenPrice(0.10, 0.40),
-    "gpt-4o": TokenPrice(2.5, 10.0),
-    "gpt-4o-2024-08-06": TokenPrice(2.5, 10.0),
-    "gpt-4o-mini": TokenPrice(0.15, 0.60),
-    "gpt-5.2": TokenPrice(1.75, 14.0),
-    "gpt-5.1": TokenPrice(1.25, 10.0),
-    "gpt-5": TokenPrice(1.25, 10.0),
-    "gpt-5-mini": TokenPrice(0.25, 2.0),
-    "gpt-5-nano": TokenPrice(0.05, 0.40),
-    "claude-sonnet-4-20250514": TokenPrice(3.0, 15.0),
-    # Anthropic list prices; a dated id is priced by its family through the prefix rule.
-    "claude-sonnet-4": TokenPrice(3.0, 15.0),
-    "claude-opus-4": TokenPrice(15.0, 75.0),
-    "claude-opus-4-5": TokenPrice(5.0, 25.0),
-    "claude-haiku-4-5": TokenPrice(1.0, 5.0),
-    "claude-3-7-sonnet": TokenPrice(3.0, 15.0),
-    "claude-3-5-haiku": TokenPrice(0.80, 4.0),
-    "claude-3-haiku": TokenPrice(0.25, 1.25),
-    "sonar": TokenPrice(1.0, 1.0),
-}
+@dataclass(frozen=True)
+class Provenance:
+    """Where a price comes from: `senso cost-estimate` shows it beside every line."""
+
+    source: str
+    as_of: str
+    assumption: bool
+    unit: str = ""
+    note: str = ""
+    vendor: str = ""
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """The provider and LLM price table (`handlers/providers/data/prices.toml`)."""
+
+    tokens: dict[str, TokenPrice]
+    fees: dict[str, float]  # "openai.web_search", "brightdata.record", ... -> USD per call
+    provenance: dict[str, Provenance]  # "tokens.<model>" and "fees.<key>"
+    path: str
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("handlers.providers").joinpath(PRICES_FILE)))
+
+
+def load_table(path: Path | None = None) -> PriceTable:
+    """Read and check the table: every price is a number with a source and a date."""
+    target = path or default_path()
+    try:
+        raw = tomllib.loads(target.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInputError(f"cannot read the provider price table {target}: {exc}") from exc
+    tokens: dict[str, TokenPrice] = {}
+    fees: dict[str, float] = {}
+    provenance: dict[str, Provenance] = {}
+    for model, entry in raw.get("tokens", {}).items():
+        numbers = (entry.get("input_per_million"), entry.get("output_per_million"))
+        _check(target, f"tokens.{model}", entry, numbers)
+        tokens[model.lower()] = TokenPrice(float(numbers[0]), float(numbers[1]))
+        provenance[f"tokens.{model.lower()}"] = _provenance(entry)
+    for key, entry in raw.get("fees", {}).items():
+        _check(target, f"fees.{key}", entry, (entry.get("usd"),))
+        fees[key] = float(entry["usd"])
+        provenance[f"fees.{key}"] = _provenance(entry)
+    return PriceTable(tokens=tokens, fees=fees, provenance=provenance, path=str(target))
+
+
+def _check(target: Path, key: str, entry: dict[str, Any], numbers: tuple[Any, ...]) -> None:
+    missing = [f for f in ("source", "as_of") if not entry.get(f)]
+    if missing or not all(isinstance(n, int | float) and n >= 0 for n in numbers):
+        raise InvalidInputError(
+            f"provider price table {target}: {key} needs its prices, "
+            + ", ".join(missing or ["as non-negative numbers"]),
+            hint="every price carries a source and the date it was read",
+        )
+
+
+def _provenance(entry: dict[str, Any]) -> Provenance:
+    return Provenance(
+        source=str(entry["source"]),
+        as_of=str(entry["as_of"]),
+        assumption=bool(entry.get("assumption", False)),
+        unit=str(entry.get("unit", "")),
+        note=str(entry.get("note", "")),
+        vendor=str(entry.get("vendor", "")),
+    )
+
+
+TABLE = load_table()
+TOKEN_PRICES: dict[str, TokenPrice] = TABLE.tokens
 
 WEB_SEARCH_FEE_USD: dict[str, float] = {
-    "openai": 10.0 / 1000,
-    "anthropic": 10.0 / 1000,
-    "perplexity": 8.0 / 1000,
-    "linkup": 5.5 / 1000,
+    vendor: TABLE.fees[f"{vendor}.web_search"] for vendor in ("openai", "anthropic", "perplexity")
 }
 """Fee per web search call (the vendors price them per 1,000)."""
 
-BRIGHTDATA_COST_PER_RECORD_USD = 0.0015
-LINKUP_COST_PER_ANSWER_USD = WEB_SEARCH_FEE_USD["linkup"]
+BRIGHTDATA_COST_PER_RECORD_USD = TABLE.fees["brightdata.record"]
+LINKUP_COST_PER_ANSWER_USD = TABLE.fees["linkup.answer"]
 """Linkup bills a standard-depth sourced answer as one search ($5.5 per 1,000)."""
 
 
@@ -82,7 +137,7 @@ def require_price(model: str) -> TokenPrice:
     if price is None:
         raise UnpricedModelError(
             f"no token price for model {model!r}",
-            hint=f"add it to TOKEN_PRICES; priced models: {', '.join(sorted(TOKEN_PRICES))}",
+            hint=f"add it to {TABLE.path}; priced models: {', '.join(sorted(TOKEN_PRICES))}",
         )
     return price
 

@@ -1,5 +1,11 @@
-"""The price table: one entry per key, each with its unit, source URL, date and whether it is an
-assumption rather than a confirmed list price."""
+"""The price book of `senso cost-estimate`: one entry per key, each with its unit, source URL,
+date and whether it is an assumption rather than a confirmed list price.
+
+AWS, Inngest and workload figures come from `senso_cli/data/pricing.toml` (or `--pricing`);
+provider and LLM prices come from the one provider price table the running workflow charges
+by (`handlers/providers/data/prices.toml`), so the estimate cannot drift from it. A pricing file
+that names a provider price is refused.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from handlers.errors import InvalidInputError
+from handlers.providers.pricing import TABLE as PROVIDER_PRICES
+from handlers.providers.pricing import PriceTable
 
 PRICING_FILE = "pricing.toml"
 
@@ -30,7 +38,7 @@ class PriceBook:
     prices: dict[str, Price]
     assumptions: dict[str, Any]
     region: str
-    path: str
+    path: str  # the pricing file, and the provider price table beside it
 
     def price(self, key: str) -> Price:
         try:
@@ -85,10 +93,51 @@ def load_pricing(path: Path | None = None) -> PriceBook:
             assumption=bool(entry.get("assumption", False)),
             note=str(entry.get("note", "")),
         )
+    for key, price in provider_prices(PROVIDER_PRICES).items():
+        if key in prices:
+            raise InvalidInputError(
+                f"pricing file {target} sets {key!r}, a provider price",
+                hint=f"provider and LLM prices live in one table: {PROVIDER_PRICES.path}",
+            )
+        prices[key] = price
     meta = raw.get("meta", {})
     return PriceBook(
         prices=prices,
         assumptions=dict(raw.get("assumptions", {})),
         region=str(meta.get("region", "us-east-1")),
-        path=str(target),
+        path=f"{target} and {PROVIDER_PRICES.path}",
     )
+
+
+def provider_prices(table: PriceTable) -> dict[str, Price]:
+    """The provider table as price-book entries: `VENDOR.MODEL.input_token` /
+    `.output_token` (USD per token) and one entry per fee (`brightdata.record`, ...)."""
+    book: dict[str, Price] = {}
+    for model, tokens in table.tokens.items():
+        origin = table.provenance[f"tokens.{model}"]
+        for side, per_million in (
+            ("input", tokens.input_per_million),
+            ("output", tokens.output_per_million),
+        ):
+            key = f"{origin.vendor or 'llm'}.{model}.{side}_token"
+            book[key] = Price(
+                key=key,
+                amount=round(per_million / 1_000_000, 12),  # no float noise in a per-token price
+                unit=f"{side} token (${per_million:.2f} per 1M)",
+                source=origin.source,
+                as_of=origin.as_of,
+                assumption=origin.assumption,
+                note=origin.note,
+            )
+    for key, usd in table.fees.items():
+        origin = table.provenance[f"fees.{key}"]
+        book[key] = Price(
+            key=key,
+            amount=usd,
+            unit=origin.unit,
+            source=origin.source,
+            as_of=origin.as_of,
+            assumption=origin.assumption,
+            note=origin.note,
+        )
+    return book

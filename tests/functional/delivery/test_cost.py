@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
+from handlers.errors import InvalidInputError
 from senso_cli.local.definition import load_definition
 from senso_cli.services.cost.estimate import CostLine, Estimate, estimate
 from senso_cli.services.cost.pricing import load_pricing
@@ -177,3 +178,28 @@ def test_from_db_through_the_cli(runner: CliRunner, cli: typer.Typer, cli_env: D
     report = json.loads(result.stdout)
     assert report["workload"]["retry_rate"] == 0.5
     assert any("measured over 1 executions" in note for note in report["notes"])
+
+
+def test_provider_prices_come_from_the_one_table_the_workflow_charges_by(tmp_path: Path) -> None:
+    from handlers.evaluation.pricing import call_cost
+    from handlers.providers.pricing import TABLE, openai_answer_cost
+
+    book = load_pricing()
+    mini = TABLE.tokens["gpt-4.1-mini"]
+    per_token = book.usd("openai.gpt-4.1-mini.input_token")
+    assert per_token * 1e6 == pytest.approx(mini.input_per_million)
+    assert book.usd("brightdata.record") == TABLE.fees["brightdata.record"]
+    # What the estimate multiplies is what an extraction call and an answer are charged at.
+    assert call_cost("gpt-4.1-mini", 1_000_000, 0) == pytest.approx(mini.input_per_million)
+    assert openai_answer_cost("gpt-4.1-mini", 0, 1_000_000, web_searches=0) == pytest.approx(
+        mini.output_per_million
+    )
+    # A second copy of a provider price in the pricing file is refused, not silently used.
+    text = (Path(book.path.split(" and ")[0])).read_text()
+    doubled = tmp_path / "pricing.toml"
+    doubled.write_text(
+        text + '\n[prices."brightdata.record"]\nusd = 0.002\nunit = "record"\n'
+        'source = "https://example.com"\nas_of = "2026-12-01"\n'
+    )
+    with pytest.raises(InvalidInputError, match="provider price"):
+        load_pricing(doubled)
