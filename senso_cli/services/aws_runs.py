@@ -173,14 +173,30 @@ class RunSnapshot:
 
 
 def _batch(
-    db: Database | None, org_id: str | None, day: date | None, started: datetime
+    db: Database | None, org_id: str | None, day: date | None, execution: Execution
 ) -> BatchSummary | None:
     if db is None or org_id is None or day is None:
         return None
     try:
-        return batch_summary(db, uuid.UUID(org_id), day, charged_since=started)
+        return batch_summary(
+            db,
+            uuid.UUID(org_id),
+            day,
+            charged_since=execution.start_date,
+            shadow=is_shadow(execution),
+        )
     except SensoError:
         return None  # progress is a bonus; a database hiccup must not stop the follow
+
+
+def is_shadow(execution: Execution) -> bool:
+    """Whether the execution is a shadow run (its batch is in senso's shadow tables), read from
+    its input as the steps read it."""
+    try:
+        document = json.loads(execution.input or "{}")
+    except ValueError:
+        return False
+    return isinstance(document, dict) and document.get("shadow") is True
 
 
 def snapshot(
@@ -193,7 +209,7 @@ def snapshot(
 ) -> RunSnapshot:
     execution = sfn.describe_execution(execution_arn)
     history = [dict(event) for event in sfn.get_execution_history(execution_arn)]
-    return RunSnapshot(execution, history, _batch(db, org_id, day, execution.start_date))
+    return RunSnapshot(execution, history, _batch(db, org_id, day, execution))
 
 
 def follow(
@@ -228,7 +244,7 @@ def execution_ref(state_machine_arn: str, ref: str) -> str:
 
 def org_day_of(name: str) -> tuple[str | None, date | None]:
     """The org id and batch day encoded in a senso execution name, when it is one."""
-    match = re.match(r"^org-(?P<org>[0-9a-fA-F-]{36})-(?P<day>\d{8})-a\d+$", name)
+    match = re.match(r"^org-(?P<org>[0-9a-fA-F-]{36})-(?P<day>\d{8})-a\d+(-shadow)?$", name)
     if match is None:
         return None, None
     return match["org"], datetime.strptime(match["day"], "%Y%m%d").replace(tzinfo=UTC).date()

@@ -18,10 +18,13 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from handlers.executions import execution_name as handler_name
+from handlers.workflow import run_inline
 from senso_cli.aws.session import AwsClients
 from senso_cli.aws.stepfunctions import StepFunctions, execution_name
+from senso_cli.runs.sfn import SfnRuns
 from senso_cli.services import aws_runs
 from tests.functional.awsmode.conftest import ENV, REGION, seed, write_environment
+from tests.functional.steps.conftest import make_services
 
 DAY = "2025-03-03"
 
@@ -141,6 +144,38 @@ def test_status_lists_filters_and_describes(
     assert isinstance(described["states"], list)
     text = runner.invoke(app, ["--env", ENV, "status", a["name"]])
     assert text.exit_code == 0 and f"{a['name']}: FAILED" in text.stdout
+
+
+def test_following_a_shadow_execution_shows_its_shadow_batch(
+    aws_env: dict[str, Any], cli_env: Database, sfn_client: Any, tmp_path: Path
+) -> None:
+    """A shadow run's batch is in senso's shadow tables: the follow view and status read it
+    there, and a live execution of the same org and day never shows it."""
+    org_id = seed(cli_env, "acme")
+    services = make_services(tmp_path)
+    try:  # the shadow batch of the day, as the steps leave it; no live batch exists
+        run_inline(
+            cli_env, {"org_id": str(org_id), "batch_day": DAY, "shadow": True}, services=services
+        )
+    finally:
+        services.close()
+    runs = SfnRuns(
+        StepFunctions(sfn_client), lambda: str(aws_env["state_machine_arn"]), lambda: cli_env
+    )
+    day = date.fromisoformat(DAY)
+    shadow = runs.start("acme", day, shadow=True)
+    assert shadow.name == f"org-{org_id}-20250303-a1-shadow"
+    set_status(shadow.execution_arn, "SUCCEEDED")
+    *_, last = runs.follow(shadow, interval=0)
+    assert last.batch is not None, "the follow view lost the shadow batch"
+    assert (last.batch.status, last.batch.cells, last.batch.completed) == ("completed", 1, 1)
+    described = runs.describe(shadow.name)
+    assert described.batch is not None and described.batch.batch_id == last.batch.batch_id
+
+    live = runs.start("acme", day)
+    set_status(live.execution_arn, "SUCCEEDED")
+    *_, live_last = runs.follow(live, interval=0)
+    assert live_last.batch is None  # the product has no batch for that day
 
 
 def _stubbed_sfn() -> tuple[Any, Stubber]:
