@@ -29,6 +29,9 @@ from pathlib import Path
 SENSO = [sys.executable, "-m", "senso_cli"]
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": [sys.executable, "-c", "pass"],
+    # What any command that parses with Typer, draws a Rich table and reads PostgreSQL pays
+    # before doing anything: the floor under `status` and `orgs list`.
+    "import floor": [sys.executable, "-c", "import typer, rich.table, psycopg"],
     "senso --help": [*SENSO, "--help"],
     "senso status": [*SENSO, "status"],
     "senso orgs list": [*SENSO, "orgs", "list"],
