@@ -81,10 +81,16 @@ def seed_product_org(
     models: list[str] | None = None,
     deleted: bool = False,
     schedule: tuple[int, ...] = (),
+    tables: Tables | None = None,
 ) -> uuid.UUID:
     """An org with 3 questions x 2 models x 2 locations, as senso-api would have written it,
     scheduled on `schedule` (0 = Monday ... 6 = Sunday, as the old scheduler counts)."""
     org_id, partner_id = uuid.uuid4(), uuid.uuid4()
+    names = tables or Tables()
+
+    def _insert(conn: psycopg.Connection[Any], logical: str, **values: Any) -> None:
+        insert(conn, getattr(names, logical), **values)
+
     with db.connect() as conn, conn.transaction():
         _insert(conn, "partners", partner_id=partner_id, name="Partner One")
         _insert(
@@ -155,7 +161,7 @@ def seed_product_org(
     return org_id
 
 
-def _insert(conn: psycopg.Connection[Any], table: str, **values: Any) -> None:
+def insert(conn: psycopg.Connection[Any], table: str, **values: Any) -> None:
     columns = ", ".join(values)
     marks = ", ".join(["%s"] * len(values))
     conn.execute(

@@ -269,3 +269,51 @@ def test_trigger_of_a_deleted_org_exits_2(
     result = CliRunner().invoke(app, ["trigger", "--org", str(org_id), "--target", "sfn"])
     assert result.exit_code == 2 and "was deleted" in result.output
     assert product_row_counts(external_db)["question_run_batches"] == 0
+
+
+def test_a_product_database_with_other_table_names_runs_through_the_table_map(
+    empty_db: Database, senso_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names domain.md marks [I] mapped in configuration only: db check, db migrate, a trigger
+    and a scheduled trigger-batch read and write the product's own names."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from handlers.db.tables import Tables
+    from senso_cli.app import app
+
+    mapping = {"credit_ledger": "billing.credit_entries", "org_schedules": "org_schedule"}
+    tables = Tables.from_mapping(mapping)
+    with empty_db.connect(autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA billing")
+    build_product_tables(empty_db, tables)
+    org_id = seed_product_org(empty_db, schedule=(0,), tables=tables)
+    monkeypatch.setenv("SENSO_DATABASE_URL", empty_db.url)
+    runner = CliRunner()
+    unmapped = runner.invoke(app, ["db", "check", "--json"])
+    assert unmapped.exit_code == 1
+    missing = {(p["table"], p["problem"]) for p in json.loads(unmapped.stdout)["problems"]}
+    assert missing == {("credit_ledger", "missing_table"), ("org_schedules", "missing_table")}
+
+    monkeypatch.setenv("SENSO_TABLES_JSON", json.dumps(mapping))
+    checked = runner.invoke(app, ["db", "check"])
+    assert checked.exit_code == 0, checked.output
+    before = product_schema_dump(empty_db)
+    assert runner.invoke(app, ["db", "migrate"]).exit_code == 0
+    assert product_schema_dump(empty_db) == before
+
+    started = runner.invoke(
+        app, ["trigger-batch", "--schedule-day", "monday", "--target", "sfn", "--json"]
+    )
+    assert started.exit_code == 0, started.output
+    assert [i["outcome"] for i in json.loads(started.stdout)["items"]] == ["started"]
+    charges = _scalar(
+        empty_db,
+        "SELECT count(*) FROM billing.credit_entries WHERE source_type = 'question_run'",
+    )
+    assert charges == 12
+    assert _scalar(
+        empty_db, "SELECT current_balance FROM credit_balances WHERE org_id = %s", org_id
+    ) == Decimal("99.4")
+    check_invariants(Database(empty_db.url, tables=tables))
