@@ -62,6 +62,31 @@ def test_trigger_without_credits_fails_with_the_error(
     assert operator.ledger_charges() == (0, 0)
 
 
+def test_redrive_after_credits_arrive_resumes_the_failed_batch(
+    operator: Operator, runner: CliRunner
+) -> None:
+    with operator.db.transaction() as conn:
+        conn.execute("UPDATE credit_balances SET current_balance = 0")
+    failed = runner.invoke(app, ["trigger", "--org", operator.org])
+    assert failed.exit_code == 1 and "Senso.InsufficientCredits" in failed.output
+    name = json.loads(runner.invoke(app, ["status", "--json"]).output)[0]["name"]
+    with operator.db.transaction() as conn:  # the product tops the balance up
+        conn.execute("UPDATE credit_balances SET current_balance = %s", (operator.credits,))
+
+    redriven = runner.invoke(app, ["redrive", name, "--json"])
+
+    assert redriven.exit_code == 0, redriven.output
+    # The failed execution ended in its Fail state: a new attempt resumes the same batch.
+    assert operator.batches() == [("completed", True)]
+    assert operator.runs(latest=True) == operator.cells
+    assert operator.ledger_charges() == (operator.cells, operator.credits_per_run)
+    listed = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert sorted((e["name"][-2:], e["status"]) for e in listed) == [
+        ("a1", "FAILED"),
+        ("a2", "SUCCEEDED"),
+    ]
+
+
 def test_redrive_of_a_succeeded_execution_is_refused(operator: Operator, runner: CliRunner) -> None:
     runner.invoke(app, ["trigger", "--org", operator.org])
     name = json.loads(runner.invoke(app, ["status", "--json"]).output)[0]["name"]
