@@ -15,6 +15,7 @@ stdout and a failure exits non-zero. Logs are JSON lines on stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -111,7 +112,12 @@ def run_step(
     retries.
     """
     step = get_step(step_name)
-    ctx = StepContext(db=db, execution_id=execution_id, heartbeat=heartbeat, services=services)
+    # A step gets the dependencies it declared: the ones handed in (the local runtime shares
+    # one provider registry across steps), else built from the environment; none otherwise.
+    deps = None
+    if step.needs is not None:
+        deps = services if services is not None else step.needs.create(os.environ)
+    ctx = StepContext(db=db, execution_id=execution_id, heartbeat=heartbeat, deps=deps)
     with BackgroundHeartbeat(heartbeat, interval_for(heartbeat_seconds), on_error=on_beat_error):
         try:
             return step.invoke(ctx, payload)
@@ -128,8 +134,6 @@ def main(
     environ: Mapping[str, str] | None = None,
     callbacks_factory: Callable[[], TaskCallbacks] | None = None,
 ) -> int:
-    import os
-
     args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if environ is None else environ
     if args == ["--self-check"]:
@@ -159,11 +163,10 @@ def main(
             raise InvalidInputError(
                 f"{envvars.DATABASE_URL} is not set", hint="the task definition injects it"
             )
-        services = None
-        if get_step(step_name).needs_providers:
-            from handlers.runtime import build_services  # provider SDKs: only for this step
-
-            services = build_services(settings)
+        step = get_step(step_name)
+        # Built from this process's environment, as the step declared (provider SDKs only for
+        # the matrix step).
+        services = step.needs.create(env) if step.needs is not None else None
 
         def beat() -> None:
             if callbacks is not None and token:

@@ -9,6 +9,7 @@ route fails the batch before any provider call (`require_routes`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +33,7 @@ from handlers.providers.fleet_limiter import Connect, FleetLimiter
 from handlers.providers.limiting import Limiter
 from handlers.providers.ratelimit import RateLimiter
 from handlers.providers.registry import ProviderRegistry
-from handlers.settings import LOCAL_ENV, Settings
+from handlers.settings import LOCAL_ENV, Settings, load_settings
 
 
 @dataclass
@@ -65,6 +66,12 @@ def providers_config(settings: Settings) -> ProvidersConfig:
             f"invalid providers setting providers.{where}: {first['msg']}",
             hint="see `senso config show` and the providers section of docs/operator-guide.md",
         ) from exc
+
+
+def services_from_environment(environ: Mapping[str, str]) -> WorkflowServices:
+    """The matrix step's dependencies as the container builds them: settings from the
+    process environment (the task definition's variables and secrets)."""
+    return build_services(load_settings(environ=environ).settings)
 
 
 def build_services(

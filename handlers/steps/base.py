@@ -5,7 +5,8 @@ Functions passes at most 256 KB and ECS overrides far less, so answer texts neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -77,19 +78,52 @@ class BatchStepInput(WorkflowInput):
         return ctx.db.tables.for_batch(self.shadow)
 
 
+DepsT = TypeVar("DepsT")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a step uses besides the database, declared when it registers, and how a runner
+    that was not handed one builds it: `build` names a function ("module:function") taking the
+    process environment. Imported only then, so steps that need nothing load no SDK."""
+
+    what: str  # "providers", "dispatcher", "rollback guard": for messages
+    build: str
+
+    def create(self, environ: Mapping[str, str]) -> object:
+        module, function = self.build.split(":")
+        built: object = getattr(importlib.import_module(module), function)(environ)
+        return built
+
+
+PROVIDERS = Needs("providers", "handlers.runtime:services_from_environment")
+"""The answer providers and the evaluator (handlers.runtime.WorkflowServices)."""
+
+
 @dataclass
 class StepContext:
-    """What a step may use. Built by the container entry point or the local runtime."""
+    """What a step may use. Built by the one step runner (handlers.contract.run_step), for the
+    container entry point and the local runtime alike."""
 
     db: Database
     execution_id: str | None = None
     heartbeat: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    # Built lazily by handlers.runtime so steps that need no provider never configure one.
-    services: Any = None
+    # The dependencies the step declared (`Step.needs`); None for a step that declared none.
+    deps: object | None = None
 
     def today(self) -> date:
         return self.clock().astimezone(UTC).date()
+
+    def needs(self, kind: type[DepsT]) -> DepsT:
+        """The step's declared dependencies, typed; a step that did not declare them (or a
+        runner that handed the wrong kind) fails here, naming both."""
+        if not isinstance(self.deps, kind):
+            raise TypeError(
+                f"this step needs {kind.__name__} but was given {type(self.deps).__name__}: "
+                "declare it with Step(needs=...) and let the runner build it"
+            )
+        return self.deps
 
 
 InputT = TypeVar("InputT", bound=StepModel)
@@ -101,9 +135,9 @@ class Step(Generic[InputT, OutputT]):
     name: str
     input_model: type[InputT]
     run: Callable[[StepContext, InputT], OutputT]
-    # Declared dependency: the step calls providers and the evaluator, so whoever runs it (the
-    # container entry or the local runtime) builds `ctx.services` for it; no runner checks names.
-    needs_providers: bool = False
+    # What the step uses besides the database; the runner builds it (or takes the one it was
+    # handed) and no runner checks step names.
+    needs: Needs | None = None
 
     def invoke(self, ctx: StepContext, payload: dict[str, Any]) -> dict[str, Any]:
         """Validate the payload at the edge, run, and return the output as JSON data."""

@@ -18,7 +18,6 @@ Tests and the CLI inject `DispatchServices` through the step context instead.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -42,7 +41,7 @@ from handlers.logs import get_logger
 from handlers.pacing import DEFAULT_STARTS_PER_SECOND, RateLimiter, starts_per_second
 from handlers.repositories.orgs import OrgRepository
 from handlers.routing import PercentRouter, Router, all_to_step_functions
-from handlers.steps.base import Step, StepContext, StepModel, register
+from handlers.steps.base import Needs, Step, StepContext, StepModel, register
 
 # Task environment names (set by infra/terraform/ecs.tf). They belong in handlers.envvars with
 # the other names; they live here until that module's owner moves them.
@@ -129,9 +128,7 @@ def dispatch_orgs(
 
 def dispatch(ctx: StepContext, data: DispatchInput) -> DispatchResult:
     day = data.day or ctx.today()
-    services = ctx.services if isinstance(ctx.services, DispatchServices) else None
-    if services is None:
-        services = services_from_environment(os.environ)
+    services = ctx.needs(DispatchServices)
     org_ids = [str(org_id) for org_id in OrgRepository(ctx.db).scheduled_on(day.weekday())]
     log = get_logger(step="Dispatch", execution_id=ctx.execution_id)
 
@@ -325,4 +322,11 @@ def services_from_environment(environ: Mapping[str, str]) -> DispatchServices:
     return DispatchServices(executions=executions, router=router)
 
 
-STEP = register(Step("Dispatch", DispatchInput, dispatch))
+STEP = register(
+    Step(
+        "Dispatch",
+        DispatchInput,
+        dispatch,
+        needs=Needs("dispatcher", "handlers.steps.dispatch:services_from_environment"),
+    )
+)

@@ -10,7 +10,7 @@ a bad night nobody is watching. It is idempotent: at 0% it changes nothing.
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from handlers import envvars
 from handlers.errors import InvalidInputError
 from handlers.executions import TERMINAL_FAILURES
 from handlers.routing import DEFAULT_SALT
-from handlers.steps.base import Step, StepContext, StepModel, register
+from handlers.steps.base import Needs, Step, StepContext, StepModel, register
 
 
 class GuardInput(StepModel):
@@ -63,7 +63,7 @@ def count_executions(services: GuardServices, since: datetime) -> tuple[int, int
 
 
 def rollback_guard(ctx: StepContext, data: GuardInput) -> GuardResult:
-    services: GuardServices = ctx.services or services_from_environment()
+    services = ctx.needs(GuardServices)
     since = ctx.clock() - timedelta(hours=data.window_hours)
     total, failed = count_executions(services, since)
     rate = failed / total if total else 0.0
@@ -121,12 +121,12 @@ def rollback_guard(ctx: StepContext, data: GuardInput) -> GuardResult:
     )
 
 
-def services_from_environment() -> GuardServices:
+def services_from_environment(environ: Mapping[str, str]) -> GuardServices:
     """The container's clients; names come from the task definition's environment."""
     import boto3
 
-    arn = os.environ.get(envvars.STATE_MACHINE_ARN)
-    parameter = os.environ.get(envvars.ROLLOUT_PARAMETER)
+    arn = environ.get(envvars.STATE_MACHINE_ARN)
+    parameter = environ.get(envvars.ROLLOUT_PARAMETER)
     if not arn or not parameter:
         raise InvalidInputError(
             f"{envvars.STATE_MACHINE_ARN} and {envvars.ROLLOUT_PARAMETER} must be set",
@@ -135,4 +135,11 @@ def services_from_environment() -> GuardServices:
     return GuardServices(boto3.client("stepfunctions"), boto3.client("ssm"), arn, parameter)
 
 
-STEP = register(Step("RollbackGuard", GuardInput, rollback_guard))
+STEP = register(
+    Step(
+        "RollbackGuard",
+        GuardInput,
+        rollback_guard,
+        needs=Needs("rollback guard", "handlers.steps.rollback_guard:services_from_environment"),
+    )
+)

@@ -28,7 +28,14 @@ from handlers.repositories.batches import (
 )
 from handlers.repositories.orgs import OrgRepository
 from handlers.runtime import WorkflowServices
-from handlers.steps.base import BatchStepInput, Step, StepContext, StepModel, register
+from handlers.steps.base import (
+    PROVIDERS,
+    BatchStepInput,
+    Step,
+    StepContext,
+    StepModel,
+    register,
+)
 
 
 class MatrixSummary(StepModel):
@@ -43,7 +50,7 @@ class MatrixSummary(StepModel):
 
 
 def run_question_matrix(ctx: StepContext, data: BatchStepInput) -> MatrixSummary:
-    services: WorkflowServices = ctx.services
+    services = ctx.needs(WorkflowServices)
     tables = data.tables(ctx)
     with ctx.db.connect() as conn:
         batch = load_batch(conn, tables, data.batch_id)
@@ -110,6 +117,6 @@ STEP = register(
         "RunQuestionMatrixWithEvaluation",
         BatchStepInput,
         run_question_matrix,
-        needs_providers=True,
+        needs=PROVIDERS,
     )
 )

@@ -22,7 +22,7 @@ from handlers.contract import read_input, run_step
 from handlers.db.database import Database
 from handlers.errors import SensoError
 from handlers.logs import get_logger
-from handlers.steps.base import get_step
+from handlers.steps.base import PROVIDERS, get_step
 from senso_cli.local.steplogs import StepLogStream
 from senso_cli.sfn.ecs import ecs_container_contract, is_ecs_run_task
 from senso_cli.sfn.errors import StatesError
@@ -87,7 +87,9 @@ class EcsStepInvoker:
             invocation.heartbeat()
             log.info("heartbeat")
 
-        needs_providers = get_step(step).needs_providers
+        # The runtime shares one provider registry (and its rate limits) across the matrix
+        # steps it runs; any other dependency the step declared is built from the environment.
+        shared = get_step(step).needs == PROVIDERS
         try:
             output = run_step(
                 step,
@@ -96,7 +98,7 @@ class EcsStepInvoker:
                 execution_id=execution_id,
                 heartbeat=beat,
                 heartbeat_seconds=invocation.heartbeat_seconds,
-                services=self._services_once() if needs_providers else None,
+                services=self._services_once() if shared else None,
             )
         except SensoError as exc:
             # Also what MarkBatchFailed reads the cause from (the ASL passes only the name).

@@ -69,7 +69,7 @@ def test_dispatch_uses_today_in_utc(db: Database, sfn_client: Any, state_machine
     ctx = StepContext(
         db=db,
         clock=lambda: datetime(2025, 3, 9, 1, 30, tzinfo=UTC),  # Sunday 01:30 UTC
-        services=services(sfn_client, state_machine_arn),
+        deps=services(sfn_client, state_machine_arn),
     )
     result = dispatch(ctx, DispatchInput())
     assert result.day_of_week == 6 and result.counts == {"started": 1}

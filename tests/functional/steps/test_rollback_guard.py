@@ -41,7 +41,7 @@ def _machine(sfn: Any, failing: int, passing: int) -> str:
 
 def _run(db: Database, services: GuardServices, **payload: Any) -> dict[str, Any]:
     step = get_step("RollbackGuard")
-    return step.invoke(StepContext(db=db, services=services), payload)
+    return step.invoke(StepContext(db=db, deps=services), payload)
 
 
 def _wait_done(sfn: Any, arn: str) -> None:
