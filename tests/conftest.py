@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from handlers.db.database import Database
 from handlers.db.migrate import apply_migrations
 from senso_cli.embedded_pg import EmbeddedPostgres
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
 
 TEMPLATE_DB = "senso_test_template"
@@ -174,3 +176,33 @@ def operator(
         yield operator_for(request.param, db, runner)
     finally:
         drop(db, pg_server_url)
+
+
+@pytest.fixture
+def billable_server() -> Iterator[FakeOpenAIServer]:
+    """A local OpenAI-protocol server: the billable provider of tests about charges
+    (simulated answers are free, so they cannot show a charge; see tests/billable.py)."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def billable_env(
+    billable_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> FakeOpenAIServer:
+    """Every geo model routed to `billable_server` for the CLI and step processes."""
+    from tests.billable import billable_environ
+
+    for name, value in billable_environ(billable_server).items():
+        monkeypatch.setenv(name, value)
+    return billable_server
+
+
+@pytest.fixture
+def billable_services(tmp_path: Path, billable_server: FakeOpenAIServer) -> Iterator[Any]:
+    """In-process workflow services whose every model is answered by `billable_server`."""
+    from tests.billable import billable_services as build
+
+    services = build(tmp_path / "billable-home", billable_server)
+    yield services
+    services.close()

@@ -30,8 +30,8 @@ from handlers.db.database import Database
 Mode = Literal["owned", "external"]
 MODES: tuple[Mode, ...] = ("owned", "external")
 EXTERNAL_TEMPLATE_DB = "senso_test_external_template"
-# What one simulated cell costs the payer (answer + mention check + competitors, with the
-# default margin): the demo org's 120 cells cost 6.00.
+# What one billable cell costs the payer (answer + mention check + competitors, with the
+# default margin): the demo org's 120 cells cost 6.00. Simulated cells are free.
 CELL_CREDITS = Decimal("0.05")
 
 

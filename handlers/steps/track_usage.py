@@ -1,11 +1,14 @@
 """TrackUsage: charge each successful cell exactly once, in one transaction.
 
-Failed and placeholder cells are never charged. The payer is the one CheckBalance recorded on
-the batch. Each charge claims its key in senso.ledger_keys (source type, source id, org) before
-the product's ledger row is written, and the balance moves by the sum of the rows this call
-really inserted, so a second run, or two concurrent runs, charge nothing more. A shadow batch
-writes senso's shadow ledger and moves no balance. The charge is senso's whole cost of the
-cell (answer, mention check and competitor extraction) through the one price function.
+Failed and placeholder cells are never charged, and neither are simulated ones: a simulated
+answer is generated offline by senso and costs nobody anything, so it is free (no ledger row,
+no balance change); a batch of only simulated cells is charged nothing at all. The payer is the
+one CheckBalance recorded on the batch. Each charge claims its key in senso.ledger_keys (source
+type, source id, org) before the product's ledger row is written, and the balance moves by the
+sum of the rows this call really inserted, so a second run, or two concurrent runs, charge
+nothing more. A shadow batch writes senso's shadow ledger and moves no balance. The charge is
+senso's whole cost of the cell (answer, mention check and competitor extraction) through the
+one price function.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ class UsageSummary(StepModel):
     amount: Decimal
     already_charged: int
     payer_type: str
+    # Completed cells answered by the simulated provider: free, never on the ledger.
+    simulated_cells: int = 0
 
 
 def track_usage(ctx: StepContext, data: BatchStepInput) -> UsageSummary:
@@ -47,7 +52,7 @@ def track_usage(ctx: StepContext, data: BatchStepInput) -> UsageSummary:
                        coalesce((SELECT sum(c.total_cost) FROM {tables.org_competitors} c
                                  WHERE c.question_run_id = r.question_run_id), 0)
                          AS competitor_cost,
-                       (k.entry_id IS NOT NULL) AS charged
+                       (k.entry_id IS NOT NULL) AS charged, cr.simulated
                 FROM senso.cell_runs cr
                 JOIN {tables.question_runs} r ON r.question_run_id = cr.question_run_id
                 LEFT JOIN senso.ledger_keys k
@@ -58,8 +63,11 @@ def track_usage(ctx: StepContext, data: BatchStepInput) -> UsageSummary:
             (tables.is_shadow, SOURCE_TYPE, batch["org_id"], batch["batch_id"]),
         ).fetchall()
         total = Decimal(0)
-        charged = already = 0
+        charged = already = simulated = 0
         for run in runs:
+            if run["simulated"] and not run["charged"]:
+                simulated += 1
+                continue
             if run["charged"]:
                 already += 1
                 continue
@@ -96,7 +104,11 @@ def track_usage(ctx: StepContext, data: BatchStepInput) -> UsageSummary:
         if total:
             adjust_balance(conn, tables, payer.payer_type, payer.payer_id, -total)
     return UsageSummary(
-        charged_cells=charged, amount=total, already_charged=already, payer_type=payer.payer_type
+        charged_cells=charged,
+        amount=total,
+        already_charged=already,
+        payer_type=payer.payer_type,
+        simulated_cells=simulated,
     )
 
 

@@ -34,6 +34,8 @@ class BatchSummary:
     simulated: bool
     # Everything the batch was ever charged, by every run of it.
     credits_batch_total: Decimal = Decimal(0)
+    # Completed cells answered by the simulated provider: free, never charged.
+    simulated_cells: int = 0
 
 
 def live_progress(
@@ -88,7 +90,10 @@ def batch_summary(
                            AND (%(since)s::timestamptz IS NULL OR l.created_at >= %(since)s))
                          AS charged_now,
                        (SELECT bool_or(c.simulated) FROM senso.cell_runs c
-                         WHERE c.batch_id = %(b)s) AS simulated
+                         WHERE c.batch_id = %(b)s) AS simulated,
+                       (SELECT count(*) FROM senso.cell_runs c
+                         WHERE c.batch_id = %(b)s AND c.simulated AND c.status = 'completed')
+                         AS simulated_cells
                 FROM {t.question_runs} r
                 LEFT JOIN {t.org_evals} e ON e.question_run_id = r.question_run_id
                 WHERE r.batch_id = %(b)s""",  # noqa: S608
@@ -125,4 +130,5 @@ def batch_summary(
         credits_charged=Decimal(0) if shadow else Decimal(metrics["charged_now"]),
         simulated=bool(metrics["simulated"]),
         credits_batch_total=Decimal(0) if shadow else Decimal(metrics["charged"]),
+        simulated_cells=int(metrics["simulated_cells"] or 0),
     )

@@ -11,7 +11,8 @@ what it replaces, not with itself. Kept on purpose (domain.md section 8 numbers 
 * an eval row alone marks a run done; mention_rank is 1, citation is false (1, 4);
 * every competitor row repeats the extraction call's tokens and cost (7);
 * placeholder runs are charged, at 0.05 or cost / (1 - margin), checked with the fixed price,
-  and the sum is debited from the partner's balance even for ORG rows (6);
+  and the sum is debited from the partner's balance even for ORG rows (6); a simulated answer
+  (which the old code never saw) is free, as in senso, so a rehearsal compares like with like;
 * a failing answer call from a one-at-a-time provider leaves no run and no count (2).
 
 What it cannot take from the old code it borrows: the answers come from senso's provider
@@ -37,6 +38,7 @@ from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError, ProviderError, SensoError, TransientError
 from handlers.evaluation import OrgProfile, evaluate_answer
 from handlers.providers.base import PLACEHOLDER_TEXT, CellPrompt, ProviderAnswer
+from handlers.providers.simulated_text import SIMULATED_MARKER
 from handlers.repositories.orgs import OrgDetails, OrgRepository
 from handlers.runtime import WorkflowServices
 
@@ -366,7 +368,7 @@ def _track_usage(conn: psycopg.Connection[Any], t: Tables, org: OrgDetails, batc
     charged, total = 0, Decimal(0)
     with conn.transaction():
         runs = conn.execute(
-            f"""SELECT r.question_run_id, coalesce(r.total_cost, 0) AS cost,
+            f"""SELECT r.question_run_id, r.response_text, coalesce(r.total_cost, 0) AS cost,
                        coalesce((SELECT e.total_cost FROM {t.org_evals} e
                                  WHERE e.question_run_id = r.question_run_id AND e.org_id = %s
                                  ORDER BY e.org_eval_id DESC LIMIT 1), 0) AS eval_cost
@@ -374,6 +376,8 @@ def _track_usage(conn: psycopg.Connection[Any], t: Tables, org: OrgDetails, batc
             (org.org_id, batch_id),
         ).fetchall()
         for run in runs:
+            if (run["response_text"] or "").startswith(SIMULATED_MARKER):
+                continue  # simulated answers are free on both sides
             exists = conn.execute(
                 f"""SELECT 1 FROM {t.credit_ledger} WHERE source_id = %s AND org_id = %s
                       AND source_type = 'question_run' LIMIT 1""",  # noqa: S608

@@ -37,10 +37,15 @@ def timeline_table(history: list[dict[str, Any]], progress: dict[str, int] | Non
 
 
 def charged_text(summary: BatchSummary) -> str:
-    """What this run charged, with the batch's total when earlier runs charged it."""
+    """What this run charged, with the batch's total when earlier runs charged it, and how
+    many answers were simulated (those are free, never charged)."""
     text = f"{summary.credits_charged:.2f}"
     if summary.credits_batch_total != summary.credits_charged:
         text += f" by this run (batch total {summary.credits_batch_total:.2f})"
+    if summary.simulated_cells and summary.simulated_cells >= summary.completed:
+        text += " (simulated answers are free)"
+    elif summary.simulated_cells:
+        text += f" ({summary.simulated_cells} simulated answers free)"
     return text
 
 

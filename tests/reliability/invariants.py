@@ -1,8 +1,8 @@
 """The invariants every reliability test checks in PostgreSQL after its fault.
 
 - every cell of a batch has at most one question run;
-- every completed, non-placeholder cell of a batch whose usage was tracked is charged exactly
-  once, and no failed or placeholder cell is charged;
+- every completed, non-placeholder, non-simulated cell of a completed batch is charged exactly
+  once, and no failed, placeholder or simulated cell is charged (simulated answers are free);
 - every batch ends completed, or failed with an error name;
 - nothing is lost: each payer's balance equals the sum of its ledger entries.
 
@@ -37,16 +37,19 @@ def check_invariants(db: Database, *, allow_running: bool = False) -> None:
                 WHERE l.source_type = 'question_run'
                   AND NOT EXISTS (SELECT 1 FROM senso.cell_runs c
                                   WHERE c.question_run_id::text = l.source_id
-                                    AND c.status = 'completed' AND NOT c.is_placeholder)"""  # noqa: S608
+                                    AND c.status = 'completed' AND NOT c.is_placeholder
+                                    AND NOT c.simulated)"""  # noqa: S608
         ).fetchall()
-        assert wrongly_charged == [], f"failed or placeholder cells charged: {wrongly_charged}"
+        assert wrongly_charged == [], (
+            f"failed, placeholder or simulated cells charged: {wrongly_charged}"
+        )
 
         uncharged = conn.execute(
             f"""SELECT c.question_run_id FROM senso.cell_runs c
                 JOIN {t.question_run_batches} b ON b.batch_id = c.batch_id
                 JOIN senso.batches s ON s.batch_id = c.batch_id AND NOT s.shadow
                 WHERE b.status = 'completed' AND c.status = 'completed' AND NOT c.is_placeholder
-                  AND NOT EXISTS (SELECT 1 FROM {t.credit_ledger} l
+                  AND NOT c.simulated AND NOT EXISTS (SELECT 1 FROM {t.credit_ledger} l
                                   WHERE l.source_type = 'question_run'
                                     AND l.source_id = c.question_run_id::text)"""  # noqa: S608
         ).fetchall()

@@ -1,5 +1,5 @@
 """Invariant: ten operators triggering the same org at once start one execution and make one
-batch, charged once."""
+batch, charged once, in both database modes (external: no constraint on the product tables)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ from handlers.db.database import Database
 from handlers.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import TriggerResult, start_local
+from tests.billable import billable_environ
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.reliability.invariants import check_invariants
 
 
-def test_ten_concurrent_triggers_of_one_org(db: Database, org_id: UUID, tmp_path: Path) -> None:
-    settings = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
+def test_ten_concurrent_triggers_of_one_org(
+    mode_db: Database, mode_org: UUID, tmp_path: Path, billable_server: FakeOpenAIServer
+) -> None:
+    db, org_id = mode_db, mode_org
+    environ = {"SENSO_HOME": str(tmp_path), **billable_environ(billable_server)}
+    settings = load_settings(environ=environ).settings
     runtime = LocalRuntime(db, settings, time_scale=0)
     barrier = threading.Barrier(10)
     results: list[TriggerResult] = []
@@ -43,4 +49,5 @@ def test_ten_concurrent_triggers_of_one_org(db: Database, org_id: UUID, tmp_path
         ).fetchone()
     assert batches is not None and batches["n"] == 1
     assert charges is not None and charges["n"] == 12
+    assert billable_server.request_count == 12  # one provider call per cell, no more
     check_invariants(db)

@@ -1,5 +1,6 @@
 """Invariant: PostgreSQL restarting in the middle of the matrix fails the step as transient,
-the state machine's retry resumes it, and the batch completes with every cell once."""
+the state machine's retry resumes it, and the batch completes with every cell once and charged
+once (the answers come from a billable local OpenAI-protocol server, 30 ms each)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from senso_cli.embedded_pg import EmbeddedPostgres
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import start_local
+from tests.billable import billable_environ
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.reliability.conftest import write_home
 from tests.reliability.invariants import check_invariants
 
@@ -45,14 +48,21 @@ def _completed(db: Database) -> int:
     return int(row["n"]) if row else 0
 
 
-def test_database_restart_mid_matrix(own_server: EmbeddedPostgres, tmp_path: Path) -> None:
+@pytest.fixture
+def slow_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(latency=lambda _: 0.03) as server:
+        yield server
+
+
+def test_database_restart_mid_matrix(
+    own_server: EmbeddedPostgres, tmp_path: Path, slow_server: FakeOpenAIServer
+) -> None:
     db = Database(own_server.url)
     apply_migrations(db)
     import_orgs(db, load_org_file(demo_org_path()))
-    home = write_home(
-        tmp_path, "matrix_concurrency = 2\n[providers.simulated]\nlatency_ms = 30\nmax_batch = 1\n"
-    )
-    settings = load_settings(environ={"SENSO_HOME": str(home)}).settings
+    home = write_home(tmp_path, "matrix_concurrency = 2\n")
+    environ = {"SENSO_HOME": str(home), **billable_environ(slow_server)}
+    settings = load_settings(environ=environ).settings
     definition = copy.deepcopy(load_definition())
     for retrier in definition["States"]["RunQuestionMatrixWithEvaluation"]["Retry"]:
         if "Senso.Transient" in retrier["ErrorEquals"]:
@@ -84,4 +94,8 @@ def test_database_restart_mid_matrix(own_server: EmbeddedPostgres, tmp_path: Pat
     check_invariants(db)
     with db.connect() as conn:
         runs = conn.execute("SELECT count(*) AS n FROM question_runs").fetchone()
+        charges = conn.execute(
+            "SELECT count(*) AS n FROM credit_ledger WHERE source_type = 'question_run'"
+        ).fetchone()
     assert runs is not None and runs["n"] == 120
+    assert charges is not None and charges["n"] == 120

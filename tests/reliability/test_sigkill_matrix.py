@@ -3,7 +3,9 @@ and the re-run (as a redrive would) completes the batch with each cell charged e
 
 20 trials, each with its own seed choosing when the SIGKILL lands, on a product database in
 external mode with no constraint at all (tests/product_db.py): exactly-once rests on senso's
-own schema alone, and balance == ledger afterwards.
+own schema alone, and balance == ledger afterwards. 5 more trials in owned mode. The cells are
+answered by a billable provider (a local OpenAI-protocol server, 60 ms an answer), so each
+completed cell must really be charged once: simulated answers would be free.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -24,12 +27,16 @@ from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.runtime import build_services
 from handlers.settings import load_settings
+from tests.billable import billable_environ
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.functional.steps.conftest import seed_org
 from tests.product_db import seed_product_org
 from tests.reliability.conftest import write_home
 from tests.reliability.invariants import check_invariants
 
 pytestmark = pytest.mark.slow
-TRIALS = 20
+TRIALS = {"external": 20, "owned": 5}
+CASES = [(mode, seed) for mode, trials in TRIALS.items() for seed in range(trials)]
 
 
 def _prepare(db: Database, org_id: UUID) -> dict[str, object]:
@@ -43,23 +50,32 @@ def _prepare(db: Database, org_id: UUID) -> dict[str, object]:
     return state
 
 
-@pytest.mark.parametrize("seed", range(TRIALS))
-def test_sigkill_during_matrix_then_rerun(external_db: Database, tmp_path: Path, seed: int) -> None:
-    db = external_db
-    org_id = seed_product_org(db)
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(latency=lambda _: 0.06) as server:
+        yield server
+
+
+@pytest.mark.parametrize(("mode", "seed"), CASES, ids=[f"{m}-{s}" for m, s in CASES])
+def test_sigkill_during_matrix_then_rerun(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    slow_server: FakeOpenAIServer,
+    mode: str,
+    seed: int,
+) -> None:
+    db: Database = request.getfixturevalue("external_db" if mode == "external" else "db")
+    org_id = seed_product_org(db) if mode == "external" else seed_org(db)
     rng = random.Random(seed)
-    home = write_home(
-        tmp_path,
-        f"matrix_concurrency = {rng.choice([1, 2, 4])}\n"
-        f"simulated_seed = {seed}\n"
-        "[providers.simulated]\nlatency_ms = 60\nmax_batch = 1\n",
-    )
+    home = write_home(tmp_path, f"matrix_concurrency = {rng.choice([1, 2, 4])}\n")
+    billable = billable_environ(slow_server)
     state = _prepare(db, org_id)
     env = {
         **os.environ,
         "SENSO_HOME": str(home),
         "SENSO_DATABASE_URL": db.url,
         "SENSO_STEP_INPUT": json.dumps(state),
+        **billable,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "handlers", "RunQuestionMatrixWithEvaluation"],
@@ -73,8 +89,13 @@ def test_sigkill_during_matrix_then_rerun(external_db: Database, tmp_path: Path,
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     check_invariants(db, allow_running=True)
+    with db.connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM senso.cell_runs WHERE status = 'completed'"
+        ).fetchone()
+    done_by_killed = int(row["n"]) if row else 0
 
-    settings = load_settings(environ={"SENSO_HOME": str(home)}).settings
+    settings = load_settings(environ={"SENSO_HOME": str(home), **billable}).settings
     services = build_services(settings)
     state["matrix"] = run_step("RunQuestionMatrixWithEvaluation", state, db=db, services=services)
     state["usage"] = run_step("TrackUsage", state, db=db)
@@ -88,3 +109,5 @@ def test_sigkill_during_matrix_then_rerun(external_db: Database, tmp_path: Path,
             "SELECT count(*) AS n FROM credit_ledger WHERE source_type = 'question_run'"
         ).fetchone()
     assert charged is not None and charged["n"] == 12
+    # The re-run called the provider for the cells the killed step had not completed only.
+    assert state["matrix"]["provider_calls"] == 12 - done_by_killed  # type: ignore[index]

@@ -21,6 +21,8 @@ from handlers.db.migrate import apply_migrations, is_owned
 from handlers.errors import InvalidInputError
 from handlers.runtime import WorkflowServices
 from handlers.workflow import run_inline
+from tests.billable import billable_services
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.functional.steps.conftest import make_services
 from tests.product_db import (
     balances,
@@ -50,9 +52,11 @@ def test_migrate_touches_only_senso_schema(empty_db: Database) -> None:
         assert conn.execute("SELECT to_regclass('senso.cell_runs') AS t").fetchone()["t"]
 
 
-def test_an_org_evaluates_end_to_end(external_db: Database, tmp_path: Path) -> None:
+def test_an_org_evaluates_end_to_end(
+    external_db: Database, tmp_path: Path, billable_server: FakeOpenAIServer
+) -> None:
     org_id = seed_product_org(external_db)
-    services = make_services(tmp_path)
+    services = billable_services(tmp_path, billable_server)
     try:
         state = run_inline(external_db, {"org_id": str(org_id)}, services=services)
     finally:
@@ -69,14 +73,14 @@ def test_an_org_evaluates_end_to_end(external_db: Database, tmp_path: Path) -> N
 
 
 def test_ten_racing_workflows_make_one_batch_and_charge_each_cell_once(
-    external_db: Database, tmp_path: Path
+    external_db: Database, tmp_path: Path, billable_server: FakeOpenAIServer
 ) -> None:
     org_id = seed_product_org(external_db)
     barrier = threading.Barrier(10)
     errors: list[BaseException] = []
 
     def trigger(i: int) -> None:
-        services = make_services(tmp_path / str(i))
+        services = billable_services(tmp_path / str(i), billable_server)
         try:
             barrier.wait()
             run_inline(
@@ -108,10 +112,10 @@ def test_ten_racing_workflows_make_one_batch_and_charge_each_cell_once(
 
 
 def test_track_usage_racing_itself_charges_once(
-    external_db: Database, tmp_path: Path
+    external_db: Database, tmp_path: Path, billable_server: FakeOpenAIServer
 ) -> None:
     org_id = seed_product_org(external_db)
-    services = make_services(tmp_path)
+    services = billable_services(tmp_path, billable_server)
     try:
         state = run_inline(external_db, {"org_id": str(org_id)}, services=services)
     finally:
@@ -195,11 +199,11 @@ def _rows(db: Database, sql: str) -> list[dict[str, object]]:
 
 
 def test_shadow_run_changes_nothing_the_product_owns(
-    external_db: Database, tmp_path: Path
+    external_db: Database, tmp_path: Path, billable_server: FakeOpenAIServer
 ) -> None:
     org_id = seed_product_org(external_db)
     counts, money = product_row_counts(external_db), balances(external_db)
-    services = make_services(tmp_path)
+    services = billable_services(tmp_path, billable_server)
     try:
         state = run_inline(
             external_db, {"org_id": str(org_id), "shadow": True}, services=services

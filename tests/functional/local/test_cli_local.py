@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from senso_cli.app import app
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
 
 
@@ -16,14 +17,17 @@ def _seed(runner: CliRunner) -> None:
     assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
 
 
-def test_trigger_runs_the_org_and_reports_the_batch(operator: Operator, runner: CliRunner) -> None:
+def test_trigger_runs_the_org_and_reports_the_batch(
+    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
+) -> None:
+    # A billable provider (a local OpenAI-protocol server): simulated answers are free.
     result = runner.invoke(app, ["trigger", "--org", operator.org, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["status"] == "SUCCEEDED"
     assert data["batch"]["cells"] == operator.cells
     assert data["batch"]["completed"] == operator.cells
-    assert data["batch"]["simulated"] is True
+    assert data["batch"]["simulated"] is False and data["batch"]["simulated_cells"] == 0
     assert data["batch"]["credits_charged"] == float(operator.credits_per_run)
     # In the product's tables, in both modes: one completed latest batch, its runs latest,
     # each cell charged once, the balance moved by exactly the ledger rows.
@@ -41,6 +45,21 @@ def test_trigger_runs_the_org_and_reports_the_batch(operator: Operator, runner: 
         "CheckBalance",
     ]
     assert all(s["status"] == "succeeded" for s in one["states"])
+
+
+def test_a_simulated_run_is_free_and_says_so(operator: Operator, runner: CliRunner) -> None:
+    # Simulated answers are generated offline: no ledger row, no balance change, yet the
+    # batch completes; the output says why nothing was charged.
+    result = runner.invoke(app, ["trigger", "--org", operator.org, "--json"])
+    assert result.exit_code == 0, result.output
+    batch = json.loads(result.output)["batch"]
+    assert batch["simulated"] is True and batch["simulated_cells"] == operator.cells
+    assert batch["credits_charged"] == 0 and batch["credits_batch_total"] == 0
+    assert operator.batches() == [("completed", True)]
+    assert operator.ledger_charges() == (0, 0)
+    assert operator.balance() == operator.credits
+    again = runner.invoke(app, ["trigger", "--org", operator.org])
+    assert "credits charged: 0.00 (simulated answers are free)" in again.output, again.output
 
 
 def test_trigger_unknown_org_starts_nothing(cli_env: Database, runner: CliRunner) -> None:
@@ -157,7 +176,9 @@ def test_logs_show_the_handlers_lines_beside_the_history(
     lines = [json.loads(line) for line in result.output.splitlines()]
     handler = [line for line in lines if line["source"] == "handler"]
     assert [line["message"] for line in handler] == ["step started", "step succeeded"]
-    assert handler[1]["fields"]["output"]["charged_cells"] == 120
+    # The demo runs on simulated answers, which are free.
+    output = handler[1]["fields"]["output"]
+    assert (output["charged_cells"], output["simulated_cells"]) == (0, 120)
     assert any(line["source"] == "state_machine" for line in lines)
     stamps = [line["timestamp"] for line in lines]
     assert stamps == sorted(stamps)

@@ -19,6 +19,8 @@ from senso_cli.app import app
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import start_local
+from tests.billable import billable_environ
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
 
 pytestmark = pytest.mark.slow
@@ -47,13 +49,25 @@ def _completed(db: Database) -> int:
 
 
 def test_sigkill_mid_matrix_then_redrive_completes_every_cell_once(
-    operator: Operator, senso_home: Path, runner: CliRunner
+    operator: Operator,
+    senso_home: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """As an operator meets it: the `--no-wait` worker dies mid-matrix, `senso redrive` ends it."""
-    db, cells = operator.db, operator.cells
+    cells = operator.cells
     senso_home.mkdir(parents=True, exist_ok=True)
-    # About 2.4 s of matrix whatever the org's size, so the kill lands in its middle.
-    (senso_home / "config.toml").write_text(_config(latency_ms=4800 // cells, concurrency=2))
+    (senso_home / "config.toml").write_text("matrix_concurrency = 2\ntime_scale = 0\n")
+    # A billable provider (simulated answers are free), about 2.4 s of matrix whatever the
+    # org's size, so the kill lands in its middle; the worker inherits the environment.
+    with FakeOpenAIServer(latency=lambda _: 4.8 / cells) as server:
+        for variable, value in billable_environ(server).items():
+            monkeypatch.setenv(variable, value)
+        _kill_then_redrive(operator, runner)
+
+
+def _kill_then_redrive(operator: Operator, runner: CliRunner) -> None:
+    db, cells = operator.db, operator.cells
     started = runner.invoke(app, ["trigger", "--org", operator.org, "--no-wait", "--json"])
     assert started.exit_code == 0, started.output
     name, worker = json.loads(started.stdout)["name"], json.loads(started.stdout)["worker_pid"]

@@ -19,6 +19,7 @@ from handlers.settings import load_settings
 from senso_cli.app import app
 from senso_cli.runs.local import LocalRuns
 from senso_cli.services import trigger_batch
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.functional.awsmode.conftest import seed
 from tests.functional.local.counting import CountingRuntime
 from tests.functional.local.test_dispatcher import CHILD, most_running_in_store
@@ -93,9 +94,10 @@ def test_ctrl_c_stops_the_runs_and_the_same_batch_resumes_them(
 
 
 def test_shadow_trigger_batch_changes_nothing_the_product_owns(
-    operator: Operator, runner: CliRunner
+    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
     cli_env = operator.db  # owned (dev seed) or external (the old system's tables, no constraint)
+    # A billable provider, so the shadow ledger has charges to keep apart (simulated are free).
     counts, money = product_row_counts(cli_env), balances(cli_env)
 
     result = runner.invoke(app, ["trigger-batch", "--all", "--shadow", "--json"])

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from senso_cli.app import app
+from tests.fakes.openai_server import FakeOpenAIServer
 
 
 def _ledger(db: Database) -> list[tuple[object, ...]]:
@@ -20,8 +21,9 @@ def _ledger(db: Database) -> list[tuple[object, ...]]:
 
 
 def test_a_rerun_of_a_completed_batch_shows_nothing_charged(
-    cli_env: Database, runner: CliRunner
+    cli_env: Database, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
+    # A billable provider (a local OpenAI-protocol server): simulated answers are free.
     assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
     first = runner.invoke(app, ["trigger", "--org", "demo", "--json"])
     assert json.loads(first.stdout)["batch"]["credits_charged"] == 6.0, first.output

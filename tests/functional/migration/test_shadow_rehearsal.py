@@ -5,8 +5,10 @@ senso's shadow tables), then compare over the two real batches and the rollout g
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +17,8 @@ from handlers.repositories.sides import batches_sql
 from senso_cli.app import app
 from senso_cli.services.compare import compare
 from senso_cli.services.compare.report import render_table
+from tests.billable import billable_environ
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
 from tests.product_db import balances, product_row_counts
 
@@ -29,8 +33,27 @@ def _rehearsal_config(senso_home: Path) -> None:
     (senso_home / "config.toml").write_text(REHEARSAL)
 
 
+def _ranked_answer(_: dict[str, Any]) -> str:
+    # Either mode's org listed after another brand, its site cited: the old code's rank 1 and
+    # citation false then differ from senso's, as with real answers.
+    return (
+        "1. **First Federal** has low rates.\n"
+        "2. **Northwind Credit Union** ([rates](https://www.northwindcu.com/loans)).\n"
+        "3. **Acme Credit Union** ([rates](https://acmecu.example/loans))."
+    )
+
+
+@pytest.fixture
+def ranked_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """Both sides answer through a billable provider, so the shadow ledger has charges."""
+    with FakeOpenAIServer(answer=_ranked_answer) as server:
+        for variable, value in billable_environ(server).items():
+            monkeypatch.setenv(variable, value)
+        yield server
+
+
 def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
-    operator: Operator, runner: CliRunner
+    operator: Operator, runner: CliRunner, ranked_provider: FakeOpenAIServer
 ) -> None:
     db = operator.db
     standin = runner.invoke(app, ["trigger", "--org", operator.org])  # the rollout: Inngest

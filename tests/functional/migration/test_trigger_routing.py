@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from handlers.db.database import Database
 from handlers.repositories.sides import batches_sql
 from senso_cli.app import app
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
 
 
@@ -74,7 +75,7 @@ def test_trigger_batch_leaves_inngest_orgs_to_the_legacy_side(
 
 
 def test_local_trigger_batch_rerun_starts_nothing_new(
-    operator: Operator, runner: CliRunner
+    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
     first = json.loads(runner.invoke(app, ["trigger-batch", "--all", "--json"]).output)
     again = json.loads(runner.invoke(app, ["trigger-batch", "--all", "--json"]).output)
@@ -85,7 +86,8 @@ def test_local_trigger_batch_rerun_starts_nothing_new(
         "already_succeeded": 1,
         "failed": 0,
     }
-    # What the product shows after both runs: one batch, each cell run and charged once.
+    # What the product shows after both runs: one batch, each cell run and charged once (on a
+    # billable provider: simulated answers are free).
     assert operator.batches() == [("completed", True)]
     assert operator.runs() == operator.cells
     assert operator.ledger_charges() == (operator.cells, operator.credits_per_run)
@@ -104,7 +106,7 @@ def test_shadow_json_is_one_document(operator: Operator, runner: CliRunner) -> N
 
 
 def test_trigger_batch_by_schedule_day_reads_the_product_schedule(
-    operator: Operator, runner: CliRunner
+    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
     """The org is scheduled on Mondays and Thursdays (owned: imported; external: written by
     senso-api in the product's schedule table)."""

@@ -15,6 +15,8 @@ from handlers.errors import InsufficientCreditsError, InvalidInputError
 from handlers.runtime import WorkflowServices, build_services
 from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from tests.billable import billable_providers
+from tests.fakes.openai_server import FakeOpenAIServer
 
 
 def _count(db: Database, sql: str, *params: object) -> int:
@@ -51,11 +53,11 @@ def test_racing_triggers_make_one_batch(db: Database, org_id: UUID) -> None:
 
 
 def test_full_workflow_completes_charges_and_aggregates(
-    db: Database, org_id: UUID, services: WorkflowServices
+    db: Database, org_id: UUID, billable_services: WorkflowServices
 ) -> None:
-    state = run_inline(db, {"org_id": str(org_id)}, services=services)
+    state = run_inline(db, {"org_id": str(org_id)}, services=billable_services)
     assert state["matrix"]["completed"] == 12 and state["matrix"]["failed"] == 0
-    assert state["matrix"]["simulated"] is True
+    assert state["matrix"]["simulated"] is False
     assert state["usage"]["charged_cells"] == 12
     assert Decimal(str(state["usage"]["amount"])) == Decimal("0.60")
     assert _balance(db, org_id) == Decimal("99.40")
@@ -71,18 +73,18 @@ def test_full_workflow_completes_charges_and_aggregates(
 
 
 def test_same_day_retrigger_of_a_completed_batch_skips_everything(
-    db: Database, org_id: UUID, services: WorkflowServices
+    db: Database, org_id: UUID, billable_services: WorkflowServices
 ) -> None:
-    run_inline(db, {"org_id": str(org_id)}, services=services)
-    state = run_inline(db, {"org_id": str(org_id)}, services=services)
+    run_inline(db, {"org_id": str(org_id)}, services=billable_services)
+    state = run_inline(db, {"org_id": str(org_id)}, services=billable_services)
     assert state["batch"]["status"] == "completed" and "matrix" not in state
     assert _count(db, "SELECT count(*) FROM credit_ledger WHERE source_type = 'question_run'") == 12
 
 
 def test_track_usage_twice_charges_once(
-    db: Database, org_id: UUID, services: WorkflowServices
+    db: Database, org_id: UUID, billable_services: WorkflowServices
 ) -> None:
-    state = run_inline(db, {"org_id": str(org_id)}, services=services)
+    state = run_inline(db, {"org_id": str(org_id)}, services=billable_services)
     balance = _balance(db, org_id)
     again = run_step("TrackUsage", state, db=db)
     assert again["charged_cells"] == 0 and again["already_charged"] == 12
@@ -106,11 +108,12 @@ def test_insufficient_credits_fails_before_any_provider_call(
 
 
 def test_unknown_model_fails_its_cells_not_the_org(
-    db: Database, org_id: UUID, tmp_path: Path
+    db: Database, org_id: UUID, tmp_path: Path, billable_server: FakeOpenAIServer
 ) -> None:
-    providers = {"default_provider": None, "routes": {"gpt-4.1": {"provider": "simulated"}}}
+    providers = billable_providers(billable_server)
+    providers["routes"] = {"gpt-4.1": providers["routes"]["gpt-4.1"]}
     # Half the matrix has no route: allowed here, so the other half completes and is charged.
-    flags = {"providers": providers, "max_failed_cells_ratio": 0.5}
+    flags = {"providers": providers, "max_failed_cells_ratio": 0.5, "evaluator": "deterministic"}
     settings = load_settings(flags=flags, environ={"SENSO_HOME": str(tmp_path)})
     services = build_services(settings.settings)
     state = run_inline(db, {"org_id": str(org_id)}, services=services)
@@ -156,3 +159,45 @@ def test_bad_step_input_is_invalid_input(db: Database) -> None:
         run_step("GetOrCreateBatch", {"org_id": "not-a-uuid"}, db=db)
     with pytest.raises(InvalidInputError, match="unknown step"):
         run_step("NoSuchStep", {}, db=db)
+
+
+def _question_run_charges(db: Database) -> int:
+    return _count(db, "SELECT count(*) FROM credit_ledger WHERE source_type = 'question_run'")
+
+
+def test_a_simulated_batch_is_free(
+    db: Database, org_id: UUID, services: WorkflowServices
+) -> None:
+    # Simulated answers are generated offline and cost nobody anything: no ledger row, no
+    # balance change, and the batch still completes.
+    before = _balance(db, org_id)
+    state = run_inline(db, {"org_id": str(org_id)}, services=services)
+    assert state["matrix"]["simulated"] is True and state["matrix"]["completed"] == 12
+    assert state["usage"]["charged_cells"] == 0 and state["usage"]["simulated_cells"] == 12
+    assert Decimal(str(state["usage"]["amount"])) == 0
+    assert state["completion"]["status"] == "completed"
+    assert _question_run_charges(db) == 0
+    assert _balance(db, org_id) == before
+
+
+def test_only_the_billable_cells_of_a_mixed_batch_are_charged(
+    db: Database, org_id: UUID, tmp_path: Path, billable_server: FakeOpenAIServer
+) -> None:
+    providers = billable_providers(billable_server)
+    providers["routes"]["perplexity"] = {"provider": "simulated"}
+    settings = load_settings(
+        flags={"providers": providers, "evaluator": "deterministic"},
+        environ={"SENSO_HOME": str(tmp_path)},
+    )
+    services = build_services(settings.settings)
+    state = run_inline(db, {"org_id": str(org_id)}, services=services)
+    assert state["usage"]["charged_cells"] == 6 and state["usage"]["simulated_cells"] == 6
+    assert _question_run_charges(db) == 6
+    with db.connect() as conn:
+        charged_models = conn.execute(
+            "SELECT DISTINCT m.name FROM credit_ledger l "
+            "JOIN question_runs r ON r.question_run_id::text = l.source_id "
+            "JOIN geo_models m ON m.geo_model_id = r.model_id"
+        ).fetchall()
+    assert [row["name"] for row in charged_models] == ["gpt-4.1"]
+    assert _balance(db, org_id) == Decimal(100) - Decimal(str(state["usage"]["amount"]))
