@@ -60,8 +60,9 @@ def test_a_hanging_provider_costs_retries_not_cells(
     mode_db: Database, mode_org: UUID, tmp_path: Path
 ) -> None:
     db, org_id = mode_db, mode_org
-    with FaultyOpenAI(fault_rate=0.3, hang_s=2.0, seed=3) as server:
-        services = _services(tmp_path, server, timeout_s=0.3, attempts=1)
+    # A 1 s client timeout: a loaded machine must not time out an answer that did not hang.
+    with FaultyOpenAI(fault_rate=0.3, hang_s=3.0, seed=3) as server:
+        services = _services(tmp_path, server, timeout_s=1.0, attempts=1)
         state = run_inline(db, {"org_id": str(org_id)}, services=services)
     assert server.faults > 0
     # Each hang is a timed-out attempt; the step retries that cell alone until it answers.
