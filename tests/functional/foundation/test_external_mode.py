@@ -276,7 +276,10 @@ def test_trigger_of_a_deleted_org_exits_2(
 
 
 def test_a_product_database_with_other_table_names_runs_through_the_table_map(
-    empty_db: Database, senso_home: Path, monkeypatch: pytest.MonkeyPatch
+    empty_db: Database,
+    senso_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    billable_env: FakeOpenAIServer,
 ) -> None:
     """Names domain.md marks [I] mapped in configuration only: db check, db migrate, a trigger
     and a scheduled trigger-batch read and write the product's own names."""

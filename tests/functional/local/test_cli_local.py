@@ -82,7 +82,7 @@ def test_trigger_without_credits_fails_with_the_error(
 
 
 def test_redrive_after_credits_arrive_resumes_the_failed_batch(
-    operator: Operator, runner: CliRunner
+    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
     with operator.db.transaction() as conn:
         conn.execute("UPDATE credit_balances SET current_balance = 0")
