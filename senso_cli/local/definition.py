@@ -12,6 +12,17 @@ from handlers.errors import InvalidInputError
 WORKFLOW_FILE = "org-evaluation-workflow.json"
 STATE_MACHINE_NAME = "org-evaluation-workflow"
 
+ACCOUNT = "000000000000"
+REGION = "local"
+
+
+def state_machine_arn(name: str = STATE_MACHINE_NAME) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+
+def execution_arn(name: str, machine: str = STATE_MACHINE_NAME) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{name}"
+
 
 def asl_path(name: str = WORKFLOW_FILE) -> Path:
     packaged = Path(str(resources.files("handlers"))) / "asl" / name

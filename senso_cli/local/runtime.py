@@ -18,24 +18,18 @@ from handlers.db.database import Database
 from handlers.errors import InvalidInputError
 from handlers.runtime import build_services
 from handlers.settings import Settings
-from senso_cli.local.definition import STATE_MACHINE_NAME, load_definition
+from senso_cli.local.definition import (
+    STATE_MACHINE_NAME,
+    execution_arn,
+    load_definition,
+    state_machine_arn,
+)
 from senso_cli.local.invoker import EcsStepInvoker, Isolation
 from senso_cli.local.store import ExecutionStore, owner_alive
 from senso_cli.services.run_definition import one_line
 from senso_cli.sfn.errors import DefinitionError
 from senso_cli.sfn.interpreter import ExecutionResult, Interpreter
 from senso_cli.sfn.tasks import TaskInvocation, TaskInvoker
-
-ACCOUNT = "000000000000"
-REGION = "local"
-
-
-def state_machine_arn(name: str = STATE_MACHINE_NAME) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
-
-
-def execution_arn(name: str, machine: str = STATE_MACHINE_NAME) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{name}"
 
 
 @dataclass(frozen=True)

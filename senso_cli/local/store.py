@@ -170,6 +170,7 @@ class ExecutionStore:
         since: datetime | None = None,
         org_id: UUID | None = None,
         limit: int = 50,
+        state_machine_arn: str | None = None,
     ) -> list[dict[str, Any]]:
         with self._db.connect() as conn:
             rows = conn.execute(
@@ -177,8 +178,15 @@ class ExecutionStore:
                    WHERE (%(status)s::text IS NULL OR status = %(status)s)
                      AND (%(since)s::timestamptz IS NULL OR start_date >= %(since)s)
                      AND (%(org)s::uuid IS NULL OR org_id = %(org)s)
+                     AND (%(machine)s::text IS NULL OR state_machine_arn = %(machine)s)
                    ORDER BY start_date DESC LIMIT %(limit)s""",
-                {"status": status, "since": since, "org": org_id, "limit": limit},
+                {
+                    "status": status,
+                    "since": since,
+                    "org": org_id,
+                    "limit": limit,
+                    "machine": state_machine_arn,
+                },
             ).fetchall()
         return [dict(row) for row in rows]
 

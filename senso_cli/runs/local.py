@@ -19,6 +19,7 @@ from uuid import UUID
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError, SensoError
 from handlers.repositories.orgs import OrgRepository
+from senso_cli.local.definition import state_machine_arn
 from senso_cli.local.store import ExecutionStore, owner_alive
 from senso_cli.runs import (
     REDRIVABLE,
@@ -189,7 +190,15 @@ class LocalRuns:
         if status is not None and status not in STATUSES:
             raise InvalidInputError(f"--status {status!r} is not an execution status")
         org_id = OrgRepository(self.db).get(org_ref).org_id if org_ref else None
-        records = self.store.recent(status=status, since=since, org_id=org_id, limit=limit)
+        # The org evaluations, as Step Functions lists one state machine's executions: the
+        # dispatcher's own executions (trigger-batch) are not org runs.
+        records = self.store.recent(
+            status=status,
+            since=since,
+            org_id=org_id,
+            limit=limit,
+            state_machine_arn=state_machine_arn(),
+        )
         return [_run(record) for record in records]
 
     # -- write ----------------------------------------------------------------------------
@@ -231,7 +240,9 @@ class LocalRuns:
             raise InvalidInputError(
                 f"--status {status} cannot be redriven", hint="use FAILED, TIMED_OUT or ABORTED"
             )
-        records = self.store.recent(status=status, since=since, limit=1000)
+        records = self.store.recent(
+            status=status, since=since, limit=1000, state_machine_arn=state_machine_arn()
+        )
         return [self.redrive(record["execution_arn"], dry_run=dry_run) for record in records[::-1]]
 
     # -- many orgs ---------------------------------------------------------------------------

@@ -115,3 +115,8 @@ def test_shadow_trigger_batch_changes_nothing_the_product_owns(
     assert [r["status"] for r in shadow] == ["completed"]
     assert charged is not None and charged["n"] > 0  # what it would have charged, kept apart
     assert charged["n"] == operator.cells
+    # `senso status` lists the org's run, not the dispatcher's own execution (as on AWS, where
+    # it lists the org machine's executions).
+    listed = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    ours = [run["name"] for run in listed if run["side"] == "step_functions"]
+    assert ours == [data["items"][0]["execution_arn"].rsplit(":", 1)[1]]
