@@ -120,7 +120,9 @@ def root(
     ] = None,
 ) -> None:
     """Options that apply to every command."""
-    ctx.obj = AppState(flags={"home": home})
+    # An AppState handed in (a test's clock) is kept; the flags are this invocation's.
+    ctx.obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()
+    ctx.obj.flags["home"] = home
     if env is not None:
         ctx.obj.choose_env(env)  # an unknown --env stops every command here
 

@@ -6,6 +6,8 @@ Settings and the database are built on first use, so a command that needs neithe
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,9 @@ class AppState:
     # Only commands that put data into a home (`dev seed`, `orgs import`) may create one; any
     # other command refuses a home that does not exist rather than start a server for it.
     creates_home: bool = False
+    # How this invocation waits between polls (`logs --follow`, following an execution):
+    # handed to the backends the factory builds; tests pass one that does not wait.
+    sleep: Callable[[float], None] = time.sleep
     _loaded: LoadedSettings | None = None
     _db: Database | None = None
 

@@ -13,6 +13,7 @@ from handlers.errors import InvalidInputError
 from senso_cli.context import AppState
 
 if TYPE_CHECKING:
+    from senso_cli.aws.logs import CloudWatchLogs
     from senso_cli.aws.scheduler import Schedules
     from senso_cli.aws.stepfunctions import StepFunctions
     from senso_cli.local.invoker import Isolation
@@ -94,18 +95,27 @@ def runs(app: AppState, isolation: Isolation = "inprocess") -> Runs:
     if target is None:
         from senso_cli.runs.local import LocalRuns
 
-        return LocalRuns(app.db, lambda: local_runtime(app, isolation))
+        return LocalRuns(app.db, lambda: local_runtime(app, isolation), sleep=app.sleep)
     from senso_cli.runs.sfn import SfnRuns
     from senso_cli.services.environments import reporting_database
 
     settings = app.loaded.settings
     env = target.environment
+
+    def log_groups() -> tuple[CloudWatchLogs, list[str]]:
+        from senso_cli.aws.logs import CloudWatchLogs
+
+        groups = [g for g in (env.handler_log_group, env.state_machine_log_group) if g]
+        return CloudWatchLogs(target.clients.logs()), groups
+
     return SfnRuns(
         target.stepfunctions(),
         lambda: target.state_machine_arn,
         lambda: reporting_database(settings, env),
         dispatcher_arn=lambda: target.require("dispatcher_state_machine_arn"),
         max_concurrency=env.dispatch_max_concurrency,
+        sleep=app.sleep,
+        log_groups=log_groups,
     )
 
 

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
 
 from handlers.errors import InvalidInputError
-from senso_cli.aws.logs import CloudWatchLogs
+from senso_cli import factory
 from senso_cli.aws.timeparse import parse_since
 from senso_cli.context import state
 from senso_cli.output import err, print_json
 from senso_cli.params import EnvOpt, JsonOpt
 from senso_cli.services import logs as service
-from senso_cli.services.aws_runs import execution_ref, resolve_org
-from senso_cli.services.environments import aws_target, reporting_database
+from senso_cli.services.aws_runs import resolve_org
 from senso_cli.services.run_rows import run_mark
 
 FORMATS = ("short", "detailed", "json")
-# Tests replace this to drive a follow without waiting.
-sleep: Callable[[float], None] = time.sleep
 
 
 def render(line: service.LogLine, fmt: str, *, mark_runs: bool = False) -> str:
@@ -103,56 +99,22 @@ def logs(
             raise InvalidInputError(f"--json and --format {fmt} ask for two formats")
         fmt = "document"
     start = parse_since(since)
-    settings = state(ctx).loaded.settings
-    target = aws_target(settings)
-    db = reporting_database(settings, target.environment) if target else state(ctx).db
-    org_id = resolve_org(db, org).org_id if org else None
-    if target is None:
-        filters = service.LogFilters(execution=execution, org_id=org_id, step=step, level=level)
-        if filter_pattern:
-            err.print("--filter-pattern applies to CloudWatch only; ignored locally")
-        shown = _emit(
-            service.local_lines(
-                state(ctx).db,
-                filters,
-                since=start,
-                follow=follow,
-                sleep=sleep,
-                poll_interval=poll_interval,
-                max_polls=max_polls,
-            ),
-            fmt,
-            mark_runs=execution is None,
-        )
-        if not shown:
-            err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")
-        return
-    if execution and target.environment.state_machine_arn:
-        execution = execution_ref(target.environment.state_machine_arn, execution)
-    filters = service.LogFilters(execution=execution, org_id=org_id, step=step, level=level)
-    groups = [
-        group
-        for group in (
-            target.environment.handler_log_group,
-            target.environment.state_machine_log_group,
-        )
-        if group
-    ]
-    source = service.aws_source(
-        CloudWatchLogs(target.clients.logs()),
-        groups,
-        filters,
+    runs = factory.runs(state(ctx))  # the local runtime, or the environment's AWS side
+    org_id = resolve_org(runs.db, org).org_id if org else None
+    if filter_pattern and runs.kind == "local":
+        err.print("--filter-pattern applies to CloudWatch only; ignored locally")
+    source = runs.logs(
+        service.LogFilters(execution=execution, org_id=org_id, step=step, level=level),
         since=start,
         follow=follow,
         filter_pattern=filter_pattern,
         live=live,
-        sleep=sleep,
         poll_interval=poll_interval,
         max_polls=max_polls,
     )
     lines = iter(source)
     first = next(lines, None)
-    if source.follower.fallback_reason:
+    if source.fallback_reason:
         err.print(f"live tail unavailable, polling every {poll_interval:g}s")
     if first is None:
         err.print(f"no log lines since {start:%Y-%m-%d %H:%M:%S} UTC")

@@ -1,6 +1,6 @@
 """What an operator does with executions, one interface for every side.
 
-    Runs (Protocol)        start, follow, describe, recent, stop, redrive, redrive_many
+    Runs (Protocol)        start, follow, describe, recent, stop, redrive, redrive_many, logs
     ├── LocalRuns          senso's own runtime (senso_cli.local), history in PostgreSQL
     ├── SfnRuns            AWS Step Functions (+ the environment's database for progress)
     └── InngestRuns        the legacy side: the real Inngest, or its local stand-in
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from handlers.db.database import Database
     from senso_cli.services.batches import BatchSummary
+    from senso_cli.services.logs import LogFilters, LogSource
 
 from handlers.executions import RUNNING, STATUSES, TERMINAL
 from handlers.executions import TERMINAL_FAILURES as REDRIVABLE
@@ -178,6 +179,22 @@ class Runs(Protocol):
     def stop(self, ref: str, *, error: str | None = None, cause: str | None = None) -> Run: ...
 
     def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome: ...
+
+    def logs(
+        self,
+        filters: LogFilters,
+        *,
+        since: datetime,
+        follow: bool = False,
+        filter_pattern: str | None = None,
+        live: bool = True,
+        poll_interval: float = 2.0,
+        max_polls: int | None = None,
+    ) -> LogSource:
+        """The side's log lines from `since` (followed: new ones as they arrive). Locally the
+        recorded history and handler lines; on AWS the handler and state machine log groups
+        (`filter_pattern` and live tail apply there only)."""
+        ...
 
     def redrive_many(
         self, *, since: datetime, status: str, dry_run: bool = False

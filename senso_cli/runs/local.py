@@ -38,6 +38,7 @@ from senso_cli.services.batches import batch_summary
 
 if TYPE_CHECKING:
     from senso_cli.local.runtime import LocalRuntime
+    from senso_cli.services.logs import LogFilters, LogSource
 
 
 def _run(record: dict[str, Any]) -> Run:
@@ -209,6 +210,31 @@ class LocalRuns:
             return _run(record)
         self.store.finish(record["execution_arn"], "ABORTED", None, error, cause)
         return _run(self.store.get(record["execution_arn"]))
+
+    def logs(
+        self,
+        filters: LogFilters,
+        *,
+        since: datetime,
+        follow: bool = False,
+        filter_pattern: str | None = None,
+        live: bool = True,
+        poll_interval: float = 2.0,
+        max_polls: int | None = None,
+    ) -> LogSource:
+        """The recorded history events and handler lines; a filter pattern and live tail are
+        CloudWatch's (the command says so)."""
+        from senso_cli.services.logs import LocalLogSource
+
+        return LocalLogSource(
+            self.db,
+            filters,
+            since,
+            follow=follow,
+            sleep=self._sleep,
+            poll_interval=poll_interval,
+            max_polls=max_polls,
+        )
 
     def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
         from senso_cli.services.redrive import redrive_action, redrive_local

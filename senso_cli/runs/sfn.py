@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from handlers.db.database import Database
 from handlers.dispatching import DEFAULT_MAX_CONCURRENCY, dispatch_through_dispatcher
@@ -26,6 +27,13 @@ from senso_cli.runs import (
 )
 from senso_cli.services import aws_runs
 
+if TYPE_CHECKING:
+    from senso_cli.aws.logs import CloudWatchLogs
+    from senso_cli.services.logs import LogFilters, LogSource
+
+LogGroups = Callable[[], tuple["CloudWatchLogs", list[str]]]
+"""The CloudWatch Logs client and the environment's handler and state machine log groups."""
+
 
 class SfnRuns:
     kind = "sfn"
@@ -39,8 +47,10 @@ class SfnRuns:
         dispatcher_arn: Callable[[], str] | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         sleep: Callable[[float], None] = time.sleep,
+        log_groups: LogGroups | None = None,
     ) -> None:
         self._sfn = sfn
+        self._log_groups = log_groups
         self._dispatcher = dispatcher_arn
         self._max_concurrency = max_concurrency
         self._machine = state_machine_arn  # read when needed: a missing one is a clear error
@@ -126,6 +136,48 @@ class SfnRuns:
         arn = aws_runs.execution_ref(self._machine(), ref)
         self._sfn.stop_execution(arn, error=error, cause=cause)
         return self.describe(arn).run
+
+    def logs(
+        self,
+        filters: LogFilters,
+        *,
+        since: datetime,
+        follow: bool = False,
+        filter_pattern: str | None = None,
+        live: bool = True,
+        poll_interval: float = 2.0,
+        max_polls: int | None = None,
+    ) -> LogSource:
+        """The handler and state machine groups interleaved; an execution name is read under
+        the environment's state machine."""
+        from dataclasses import replace
+
+        from senso_cli.services.logs import aws_source
+
+        if self._log_groups is None:
+            raise ConfigurationError("this environment's log groups are not configured")
+        client, groups = self._log_groups()
+        if filters.execution and not filters.execution.startswith("arn:"):
+            try:
+                machine = self._machine()
+            except ConfigurationError:
+                machine = None  # no state machine configured: match the name as given
+            if machine:
+                filters = replace(
+                    filters, execution=aws_runs.execution_ref(machine, filters.execution)
+                )
+        return aws_source(
+            client,
+            groups,
+            filters,
+            since=since,
+            follow=follow,
+            filter_pattern=filter_pattern,
+            live=live,
+            sleep=self._sleep,
+            poll_interval=poll_interval,
+            max_polls=max_polls,
+        )
 
     def redrive(self, ref: str, *, dry_run: bool = False) -> RedriveOutcome:
         arn = aws_runs.execution_ref(self._machine(), ref)

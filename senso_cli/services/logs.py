@@ -163,6 +163,11 @@ class AwsLogSource:
     follower: LogFollower
     filters: LogFilters
 
+    @property
+    def fallback_reason(self) -> str | None:
+        """Why live tail was not used (polling instead), once known."""
+        return self.follower.fallback_reason
+
     def __iter__(self) -> Iterator[LogLine]:
         tracker = StateTracker()
         for event in self.follower:
@@ -203,6 +208,34 @@ def aws_source(
         **extra,
     )
     return AwsLogSource(follower, filters)
+
+
+@dataclass
+class LocalLogSource:
+    """The local runtime's lines (history events and the handlers' stored JSON lines)."""
+
+    db: Database
+    filters: LogFilters
+    since: datetime
+    follow: bool = False
+    sleep: Callable[[float], None] = time.sleep
+    poll_interval: float = 1.0
+    max_polls: int | None = None
+    fallback_reason: str | None = None  # nothing to fall back from locally
+
+    def __iter__(self) -> Iterator[LogLine]:
+        return local_lines(
+            self.db,
+            self.filters,
+            since=self.since,
+            follow=self.follow,
+            sleep=self.sleep,
+            poll_interval=self.poll_interval,
+            max_polls=self.max_polls,
+        )
+
+
+LogSource = LocalLogSource | AwsLogSource
 
 
 def local_lines(

@@ -46,7 +46,8 @@ def build_app() -> typer.Typer:
         home: Annotated[Path | None, typer.Option()] = None,
         env: Annotated[str | None, typer.Option("--env")] = None,
     ) -> None:
-        ctx.obj = AppState(flags={"home": home, "env": env})
+        ctx.obj = ctx.obj if isinstance(ctx.obj, AppState) else AppState()  # a test's clock
+        ctx.obj.flags.update({"home": home, "env": env})
 
     app.add_typer(env_commands.app, name="env")
     app.command("trigger")(trigger)

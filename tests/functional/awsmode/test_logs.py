@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from handlers.db.database import Database
 from handlers.settings import load_settings
 from senso_cli.aws.logs import CloudWatchLogs
-from senso_cli.commands import logs as logs_command
+from senso_cli.context import AppState
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.logs import LogFilters, aws_source
 from tests.functional.awsmode.conftest import ENV, HANDLER_GROUP, REGION, SFN_GROUP, seed
@@ -199,15 +199,16 @@ def test_logs_follow_through_the_cli_shows_tasks_that_start_later(
     app: typer.Typer,
     runner: CliRunner,
     writer: Writer,
-    monkeypatch: pytest.MonkeyPatch,
     mode: str,
     polls: str,
 ) -> None:
     writer.handler("task-1", 1, EXEC_A, "CheckBalance", "first")
     steps = [lambda: writer.handler("task-2", 2, EXEC_A, "TrackUsage", "second task")]
-    monkeypatch.setattr(logs_command, "sleep", scripted_sleep(steps))
+    # The invocation's clock (AppState.sleep), handed to the backend the factory builds.
     result = runner.invoke(
-        app, ["--env", ENV, "logs", "--since", "1h", "--follow", mode, "--max-polls", polls]
+        app,
+        ["--env", ENV, "logs", "--since", "1h", "--follow", mode, "--max-polls", polls],
+        obj=AppState(sleep=scripted_sleep(steps)),
     )
     assert result.exit_code == 0, result.output
     assert [line.split()[-1] for line in result.stdout.splitlines()] == ["first", "task"]
