@@ -34,7 +34,7 @@ from senso_cli.aws.throttle import RateLimiter, call_with_backoff
 from senso_cli.runs import REDRIVABLE, STATUSES, TERMINAL
 from senso_cli.services.batches import BatchSummary, batch_summary
 from senso_cli.services.redrive import TRIGGERED_BY as REDRIVE_TRIGGER
-from senso_cli.services.redrive import org_and_day, redrive_action
+from senso_cli.services.redrive import attempt_of, is_shadow_input, redrive_action
 
 _ATTEMPT_NAME = re.compile(r"^(?P<base>org-.+-\d{8})-a(?P<attempt>\d+)$")
 
@@ -183,20 +183,11 @@ def _batch(
             uuid.UUID(org_id),
             day,
             charged_since=execution.start_date,
-            shadow=is_shadow(execution),
+            # A shadow run's batch is in senso's shadow tables (its input says so).
+            shadow=is_shadow_input(execution.input),
         )
     except SensoError:
         return None  # progress is a bonus; a database hiccup must not stop the follow
-
-
-def is_shadow(execution: Execution) -> bool:
-    """Whether the execution is a shadow run (its batch is in senso's shadow tables), read from
-    its input as the steps read it."""
-    try:
-        document = json.loads(execution.input or "{}")
-    except ValueError:
-        return False
-    return isinstance(document, dict) and document.get("shadow") is True
 
 
 def snapshot(
@@ -309,11 +300,13 @@ def resume(
     if action == "redrive":
         sfn.redrive_execution(run.execution_arn)
         return RedriveOutcome(run.execution_arn, run.name, run.status, "redriven")
-    org_id, day = org_and_day(
+    attempt = attempt_of(
         run.input if isinstance(run, Execution) else sfn.describe_execution(run.execution_arn).input
     )
     api = SfnExecutions(sfn, state_machine_arn, limiter=limiter)
-    started = start_org_execution(api, org_id, day, triggered_by=REDRIVE_TRIGGER)
+    started = start_org_execution(
+        api, attempt.org_id, attempt.day, triggered_by=REDRIVE_TRIGGER, shadow=attempt.shadow
+    )
     if started.outcome == "started":
         return RedriveOutcome(
             run.execution_arn, run.name, run.status, "new_attempt",

@@ -44,16 +44,34 @@ def redrive_action(status: str, *, crashed: bool = False) -> RedriveAction:
     )
 
 
-def org_and_day(execution_input: Any) -> tuple[str, date]:
-    """The org and batch day a new attempt is for, from the execution's own input."""
+@dataclass(frozen=True)
+class AttemptOf:
+    """What a new attempt of an execution is for, read from the execution's own input."""
+
+    org_id: str
+    day: date
+    shadow: bool  # a shadow run's next attempt is a shadow run: never a live, charging one
+
+
+def attempt_of(execution_input: Any) -> AttemptOf:
     data = json.loads(execution_input) if isinstance(execution_input, str) else execution_input
     try:
-        return str(data["org_id"]), date.fromisoformat(str(data["batch_day"]))
+        org_id, day = str(data["org_id"]), date.fromisoformat(str(data["batch_day"]))
     except (TypeError, KeyError, ValueError) as exc:
         raise InvalidInputError(
             "the execution's input names no org_id and batch_day to start a new attempt for",
             hint="start it with `senso trigger --org ORG --day DAY`",
         ) from exc
+    return AttemptOf(org_id, day, shadow=is_shadow_input(data))
+
+
+def is_shadow_input(execution_input: Any) -> bool:
+    """Whether an execution input (a JSON text or its document) is a shadow run's."""
+    try:
+        data = json.loads(execution_input) if isinstance(execution_input, str) else execution_input
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("shadow") is True
 
 
 @dataclass(frozen=True)
@@ -73,8 +91,15 @@ def redrive_local(runtime: LocalRuntime, arn: str) -> LocalRedrive:
     crashed = record["status"] == "RUNNING" and not owner_alive(record)
     if redrive_action(record["status"], crashed=crashed) == "redrive":
         return LocalRedrive("redriven", record["execution_arn"], runtime.redrive(arn))
-    org_id, day = org_and_day(record["input"])
-    started = start_local(runtime, org_id, day=day, triggered_by=TRIGGERED_BY, skip_succeeded=True)
+    attempt = attempt_of(record["input"])
+    started = start_local(
+        runtime,
+        attempt.org_id,
+        day=attempt.day,
+        triggered_by=TRIGGERED_BY,
+        skip_succeeded=True,
+        shadow=attempt.shadow,
+    )
     if started.already_running or started.already_succeeded:
         how = "is already running" if started.already_running else "already succeeded"
         reason = f"{started.started.name} {how}"

@@ -178,6 +178,29 @@ def test_following_a_shadow_execution_shows_its_shadow_batch(
     assert live_last.batch is None  # the product has no batch for that day
 
 
+def test_redrive_of_a_failed_shadow_execution_starts_a_shadow_attempt(
+    app: typer.Typer, runner: CliRunner, aws_env: dict[str, Any], cli_env: Database, sfn_client: Any
+) -> None:
+    seed(cli_env, "acme")
+    runs = SfnRuns(
+        StepFunctions(sfn_client), lambda: str(aws_env["state_machine_arn"]), lambda: cli_env
+    )
+    shadow = runs.start("acme", date.fromisoformat(DAY), shadow=True)
+    set_status(shadow.execution_arn, "FAILED")
+
+    result = runner.invoke(app, ["--env", ENV, "redrive", shadow.name, "--json"])
+
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["action"] == "new_attempt"
+    assert outcome["new_execution_arn"].endswith("-a2-shadow")
+    started = sfn_client.describe_execution(executionArn=outcome["new_execution_arn"])
+    assert json.loads(started["input"])["shadow"] is True  # never a live, charging run
+    names = [e["name"] for e in sfn_client.list_executions(
+        stateMachineArn=aws_env["state_machine_arn"])["executions"]]  # fmt: skip
+    assert all(name.endswith("-shadow") for name in names), names
+
+
 def _stubbed_sfn() -> tuple[Any, Stubber]:
     client = boto3.client(
         "stepfunctions", region_name=REGION, config=Config(retries={"max_attempts": 1})

@@ -11,6 +11,7 @@ from handlers.db.database import Database
 from senso_cli.app import app
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
+from tests.product_db import balances, product_row_counts
 
 
 def _seed(runner: CliRunner) -> None:
@@ -104,6 +105,32 @@ def test_redrive_after_credits_arrive_resumes_the_failed_batch(
         ("a1", "FAILED"),
         ("a2", "SUCCEEDED"),
     ]
+
+
+def test_redrive_of_a_failed_shadow_run_stays_a_shadow_run(
+    operator: Operator, runner: CliRunner
+) -> None:
+    with operator.db.transaction() as conn:
+        conn.execute("UPDATE credit_balances SET current_balance = 0")
+    failed = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", "--json"])
+    assert failed.exit_code == 1, failed.output
+    name = json.loads(failed.stdout)["execution_arn"].rsplit(":", 1)[-1]
+    assert name.endswith("-a1-shadow")
+    with operator.db.transaction() as conn:  # the product tops the balance up
+        conn.execute("UPDATE credit_balances SET current_balance = %s", (operator.credits,))
+    counts, money = product_row_counts(operator.db), balances(operator.db)
+
+    redriven = runner.invoke(app, ["redrive", name, "--json"])
+
+    assert redriven.exit_code == 0, redriven.output
+    assert "-a2-shadow" in redriven.stdout, redriven.stdout
+    # The new attempt is a shadow run too: no product row, no credit.
+    assert product_row_counts(operator.db) == counts
+    assert balances(operator.db) == money
+    shadow_batches = operator.scalar(
+        "SELECT count(*) FROM senso.shadow_question_run_batches WHERE status = 'completed'"
+    )
+    assert shadow_batches == 1
 
 
 def test_redrive_of_a_succeeded_execution_is_refused(operator: Operator, runner: CliRunner) -> None:
