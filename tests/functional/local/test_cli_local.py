@@ -108,7 +108,7 @@ def test_redrive_after_credits_arrive_resumes_the_failed_batch(
 
 
 def test_redrive_of_a_failed_shadow_run_stays_a_shadow_run(
-    operator: Operator, runner: CliRunner
+    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
     with operator.db.transaction() as conn:
         conn.execute("UPDATE credit_balances SET current_balance = 0")
