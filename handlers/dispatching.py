@@ -17,8 +17,13 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from handlers.errors import SensoError
-from handlers.executions import DISPATCHER_MAX_ORGS, dispatcher_input, plan_org_execution
+from handlers.errors import InvalidInputError, SensoError
+from handlers.executions import (
+    DISPATCHER_MAX_ORGS,
+    RUNNING,
+    dispatcher_input,
+    plan_org_execution,
+)
 from handlers.routing import Router, all_to_step_functions
 
 DEFAULT_MAX_CONCURRENCY = 50  # Terraform's var.dispatch_max_concurrency default
@@ -45,9 +50,36 @@ class Dispatcher(Protocol):
 
     def org_execution_arn(self, name: str) -> str: ...
 
-    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
-        """Start a dispatcher execution (an existing `name` is fine); returns its ARN."""
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+        """Start a dispatcher execution: (its ARN, True), or (the ARN, False) when the name
+        is taken."""
         ...
+
+    def status(self, execution_arn: str) -> str:
+        """The status of an existing execution (a dispatcher's, here)."""
+        ...
+
+
+MAX_DISPATCH_ATTEMPTS = 20
+
+
+def start_dispatcher(dispatcher: Dispatcher, name: str, document: dict[str, Any]) -> str:
+    """Start the dispatcher execution for a plan, or join the one already running it.
+
+    Named by its content, a plan started twice (a scheduler retry, a doubled trigger-batch)
+    finds its dispatcher running. One that has ended while the plan still has orgs to start
+    (their starts failed, its process died) is not the answer: the plan starts again under
+    the next name (`-r2`, `-r3`, ...), or the day's orgs would never start.
+    """
+    for attempt in range(1, MAX_DISPATCH_ATTEMPTS + 1):
+        chosen = name if attempt == 1 else f"{name}-r{attempt}"
+        arn, started = dispatcher.start_dispatch(chosen, document)
+        if started or dispatcher.status(arn) == RUNNING:
+            return arn
+    raise InvalidInputError(
+        f"the plan {name} already ended {MAX_DISPATCH_ATTEMPTS} times without starting its orgs",
+        hint="look at the dispatcher executions' failures (`senso status NAME`)",
+    )
 
 
 def reason_of(exc: BaseException) -> str:
@@ -120,7 +152,7 @@ def dispatch_through_dispatcher(
             chunk, day, triggered_by=triggered_by, max_concurrency=share, shadow=shadow
         )
         try:
-            started.append(dispatcher.start_dispatch(name, document))
+            started.append(start_dispatcher(dispatcher, name, document))
         except Exception as exc:  # noqa: BLE001 - reported per org, like a failed start
             failed = {org_id for org_id, _ in chunk}
             for index, org in enumerate(results):

@@ -255,7 +255,7 @@ class Boto3Dispatcher(Boto3Executions):
                 return None
             raise
 
-    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
         from botocore.exceptions import ClientError
 
         try:
@@ -267,8 +267,8 @@ class Boto3Dispatcher(Boto3Executions):
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
-            return execution_arn_for(self._dispatcher_arn, name)
-        return str(response["executionArn"])
+            return execution_arn_for(self._dispatcher_arn, name), False
+        return str(response["executionArn"]), True
 
 
 def execution_arn_for(state_machine_arn: str, name: str) -> str:

@@ -24,7 +24,7 @@ from handlers.settings import Settings
 from senso_cli.local.child_executions import START_EXECUTION_RESOURCES, ChildExecutionInvoker
 from senso_cli.local.definition import asl_path, load_definition
 from senso_cli.local.runtime import LocalRuntime
-from senso_cli.local.store import effective_status, owner_alive
+from senso_cli.local.store import effective_status
 
 DISPATCHER_FILE = "dispatcher-workflow.json"
 DISPATCHER_NAME = "dispatcher-workflow"
@@ -94,20 +94,16 @@ class LocalDispatcher:
         record = self.org_runtime.store.find(self.org_execution_arn(name))
         return None if record is None else effective_status(record)
 
-    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
-        # The same plan twice: join the live one. One whose process died, or that ended
-        # while some of its orgs still have no execution, is replaced by a new name.
-        for attempt in range(1, 100):
-            chosen = name if attempt == 1 else f"{name}-r{attempt}"
-            started = self.runtime.start(input, name=chosen)
-            if started.started:
-                self.created.append(started.execution_arn)
-                return started.execution_arn
-            record = self.runtime.store.get(started.execution_arn)
-            if record["status"] == "RUNNING" and owner_alive(record):
-                self.joined.append(started.execution_arn)
-                return started.execution_arn
-        raise InvalidInputError(f"too many dispatcher executions named {name}")
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
+        started = self.runtime.start(input, name=name)
+        if started.started:
+            self.created.append(started.execution_arn)
+        elif self.status(started.execution_arn) == "RUNNING":
+            self.joined.append(started.execution_arn)  # another live process runs this plan
+        return started.execution_arn, started.started
+
+    def status(self, execution_arn: str) -> str:
+        return effective_status(self.runtime.store.get(execution_arn))
 
 
 def run_dispatchers(

@@ -90,18 +90,22 @@ class SfnDispatcher(SfnExecutions):
         return execution_arn_for(self._arn, name)
 
     def find(self, name: str) -> str | None:
-        self._pace()
         try:
             return self.status(self.org_execution_arn(name))
         except AwsNotFoundError:
             return None
 
-    def start_dispatch(self, name: str, input: dict[str, Any]) -> str:
+    def start_dispatch(self, name: str, input: dict[str, Any]) -> tuple[str, bool]:
         self._pace()
-        return call_with_backoff(
+        result = call_with_backoff(
             lambda: self._sfn.start_execution(self._dispatcher, name, json.dumps(input)),
             sleep=self._sleep,
-        ).execution_arn
+        )
+        return result.execution_arn, result.started
+
+    def status(self, execution_arn: str) -> str:
+        self._pace()
+        return super().status(execution_arn)
 
 
 # -- orgs --------------------------------------------------------------------------------------

@@ -162,6 +162,29 @@ def test_shadow_trigger_batch_hands_shadow_runs_to_the_dispatcher(
     assert document["orgs"] == [{"org_id": str(acme), "name": f"org-{acme}-20250303-a1-shadow"}]
 
 
+def test_a_plan_whose_dispatcher_ended_without_starting_its_orgs_starts_again(
+    app: typer.Typer,
+    runner: CliRunner,
+    aws_env: dict[str, Any],
+    cli_env: Database,
+    sfn_client: Any,
+) -> None:
+    seed(cli_env, "acme")
+    dispatcher = aws_env["dispatcher_state_machine_arn"]
+    first = json.loads(batch(runner, app, "--all", "--json").stdout)
+    (ended,) = first["dispatcher_executions"]
+    again = json.loads(batch(runner, app, "--all", "--json").stdout)
+    assert again["dispatcher_executions"] == [ended]  # running: the same plan joins it
+    # It ended before starting acme (say its starts were denied until IAM was fixed): the same
+    # plan would find that name taken for the rest of the day.
+    sfn_client.stop_execution(executionArn=ended)
+    retried = json.loads(batch(runner, app, "--all", "--json").stdout)
+    (restarted,) = retried["dispatcher_executions"]
+    assert restarted == f"{ended}-r2"
+    assert retried["counts"]["started"] == 1
+    assert len(executions(sfn_client, dispatcher)) == 2
+
+
 def test_an_environment_without_a_dispatcher_says_how_to_fix_it(
     app: typer.Typer,
     runner: CliRunner,
