@@ -8,21 +8,21 @@ teardown destroys it and checks that nothing is left.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from handlers.db.tables import Tables
-from handlers.executions import dispatcher_input, execution_name
 from handlers.settings import load_settings
-from senso_cli.local.dispatcher import dispatcher_runtime
-from tests.functional.local.counting import CountingRuntime
+from senso_cli.app import app
+from senso_cli.aws.scheduler import Schedules
+from tests.functional.awsmode.conftest import seed
+from tests.infra import runbook_on_stack as book
 from tests.infra.harness import (
     CITEST_TABLES,
     REGION,
@@ -310,3 +310,164 @@ def test_failed_batches_and_cells_have_metrics_and_alarms(applied_stack: Applied
     }
     assert {"FailedBatches", "FailedCells", "ExecutionsFailed"} <= set(alarms)
     assert alarms["FailedBatches"]["namespace"] == "Senso"
+
+
+# Last in this module: it changes the rollout parameter and the schedules of the shared stack.
+def test_the_runbook_runs_on_the_freshly_applied_stack(
+    applied_stack: AppliedStack,
+    moto_server: MotoServer,
+    cli_env: Database,
+    senso_home: Path,
+    terraform_setup: TerraformSetup,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """docs/migration-runbook.md, followed on the stack as Terraform left it (rollout parameter
+    `{"percent": 0}`): preconditions, a rollback drill at 0%, the shadow week, compare, 10%,
+    50% and 100% each through the gate on pairs gathered during the stage before, and the
+    rollback drill. See tests/infra/runbook_on_stack.py for what stands in for the terminal."""
+    outputs = applied_stack.outputs
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "SENSO_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "TF_CLI_CONFIG_FILE"):
+        monkeypatch.setenv(name, terraform_setup.env[name])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.chdir(tmp_path)  # the reports' --output files land here
+    # What the operator sets by hand (runbook, precondition 1), plus a gate that one afternoon
+    # can satisfy: one pair on one day per stage (the rehearsal's settings).
+    # An AWS environment simulates nothing unless told to (operator guide, providers): the
+    # operator's side (Inngest stand-in) and the tasks' side are both told, as real providers
+    # would be configured for both.
+    providers = '[providers]\ndefault_provider = "simulated"\n\n'
+    task_home = tmp_path / "task-home"
+    task_home.mkdir()
+    (task_home / "config.toml").write_text(providers)
+    senso_home.mkdir(parents=True)
+    (senso_home / "config.toml").write_text(
+        providers + "[rollout]\ngate_min_pairs = 1\ngate_min_days = 1\n\n"
+        f'[environments.prod]\nendpoint_url = "{moto_server.url}"\n'
+        f'database_url = "{cli_env.url}"\n'
+    )
+    seed(cli_env, "demo")
+    samples = [["harbor"], ["lakeside"], ["summit"]]  # one new org a stage: pairs of that stage
+    for sample in samples:
+        seed(cli_env, sample[0])
+
+    runner = CliRunner()
+    said: list[tuple[str, int, str]] = []
+    sfn, scheduler = moto_server.client("stepfunctions"), moto_server.client("scheduler")
+
+    def senso(line: str, org: str | None = None) -> str:
+        result = runner.invoke(app, book.command_words(line, org))
+        said.append((line, result.exit_code, result.output))
+        if result.exit_code != 0:
+            pytest.fail(f"`{line}` exited {result.exit_code}:\n{result.output}")
+        return result.output
+
+    def night() -> None:
+        ended = book.play_step_functions(sfn, outputs["state_machine_arn"], cli_env, task_home)
+        assert ended and all(status == "SUCCEEDED" for _, status in ended), ended
+
+    def run(block: book.Block, sample: list[str] | None = None) -> None:
+        loop = book.shadow_loop(block)
+        if loop is not None:
+            assert sample is not None, "a shadow loop needs the day's sample"
+            for org in sample:
+                senso(loop, org)
+            night()
+            return
+        if block.language == "hcl":
+            return  # prod.tfvars: the applied stack has these on (see the module docstring)
+        for line in block.lines:
+            state = book.scheduled_name(line, outputs)
+            if state is not None:
+                said.append((line, 0, scheduler.get_schedule(Name=state)["State"]))
+            elif line.startswith("senso deploy"):
+                continue  # applied by the harness; needs Docker for the image
+            else:
+                senso(line)
+
+    def changes() -> list[tuple[str, float, float, bool]]:
+        """The recorded history, from the runbook's own `rollout status --json`."""
+        document = json.loads(senso("senso --env prod rollout status --json"))
+        return [
+            (c["kind"], c["previous_percent"], c["percent"], c["forced"])
+            for c in document["state"]["history"]
+        ]
+
+    def last(prefix: str) -> str:
+        return next(output for line, _, output in reversed(said) if line.startswith(prefix))
+
+    preconditions = book.blocks("## Before week 1", "## The plan, week by week")
+    drill = book.blocks("### The command", "### The rollback guard")
+    command, verify, resume = drill
+    assert command.lines[0].startswith("senso --env prod rollback"), command
+    assert verify.heading == "Verify" and resume.lines[0].startswith("senso --env prod rollout")
+
+    # Preconditions: the stack known to senso, 0% from Terraform's own parameter, one org on
+    # Step Functions, and the rollback drill at 0% (precondition 7).
+    senso(f"senso env import-terraform --name prod --dir {applied_stack.terraform.workdir}")
+    for block in preconditions:
+        if book.shadow_loop(block) is None and block.lines[0].startswith("senso"):
+            run(block)
+    shown = last("senso env show prod")
+    for key in ("rollout_parameter_name", "dispatcher_schedule_name", "rollback_schedule_name",
+                "state_machine_arn"):  # fmt: skip
+        assert key in shown, shown
+    fresh = last("senso --env prod rollout status")
+    assert "stage: 0% (all orgs on Inngest); no rollout recorded yet" in fresh, fresh
+    assert "history: no changes yet" in fresh, fresh
+    night()  # precondition 5's execution
+    run(command)
+    first_drill = last("senso --env prod rollback")
+    assert "rollback INCOMPLETE" not in first_drill, first_drill
+    run(verify)
+    assert "rollback drill week 2" in last("senso --env prod rollout status")
+    assert last("aws scheduler get-schedule --name senso-prod-dispatcher") == "DISABLED"
+
+    # Week 1 to week 4, each stage's blocks in order; the shadow loop with that stage's sample.
+    weeks = book.blocks("### Week 1", "### Week 5")
+    for block in weeks:
+        if block.heading.startswith("Week 1"):
+            run(block, samples[0])
+    assert "PASS: 1 paired batches" in last("senso --env prod compare --since 1d")
+    assert "generated " in (tmp_path / "shadow-week.html").read_text()
+    loop = next(block for block in weeks if book.shadow_loop(block) is not None)
+    for stage, (heading, percent) in enumerate(
+        (("Week 2", 10), ("Week 3", 50), ("Week 4", 100)), start=1
+    ):
+        for block in weeks:
+            if block.heading.startswith(heading):
+                run(block)
+        if heading == "Week 2":
+            # What `dispatcher_schedule_enabled = true` and `senso deploy` do to the schedule.
+            Schedules(scheduler).enable(outputs["dispatcher_schedule_name"])
+        dry_run = last(f"senso --env prod rollout --percent {percent} --dry-run")
+        assert "would apply" in dry_run, dry_run
+        raised = last(f"senso --env prod rollout --percent {percent} --reason")
+        assert "recorded in SSM parameter /senso/citest/rollout" in raised, raised
+        if stage < len(samples):
+            run(loop, samples[stage])  # keep shadowing: the next gate's evidence
+
+    status = senso("senso --env prod rollout status")  # week 4 quotes no status of its own
+    assert "100% (all orgs on Step Functions)" in status, status
+    # Every stage through the gate: none forced.
+    assert changes()[-3:] == [("rollout", 0, 10, False), ("rollout", 10, 50, False),
+                              ("rollout", 50, 100, False)]  # fmt: skip
+    stored = json.loads(
+        moto_server.client("ssm").get_parameter(Name=outputs["rollout_parameter_name"])[
+            "Parameter"
+        ]["Value"]
+    )
+    assert stored["percent"] == 100
+
+    # The rollback drill at 100%, its checks, and the resume.
+    run(command)
+    drilled = last("senso --env prod rollback")
+    assert "100% -> 0%" in drilled and "rollback INCOMPLETE" not in drilled, drilled
+    run(verify)
+    assert "stage: 0% (all orgs on Inngest)" in last("senso --env prod rollout status")
+    assert last("aws scheduler get-schedule --name senso-prod-dispatcher") == "DISABLED"
+    run(resume)
+    assert "FORCED past the compare gate" in last("senso --env prod rollout --percent 10")
+    assert changes()[-2:] == [("rollback", 100, 0, False), ("rollout", 0, 10, True)]
