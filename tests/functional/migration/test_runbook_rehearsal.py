@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from senso_cli.app import app
+from tests.functional.migration.test_docs_quoted_outputs import missing_lines, quoted
 
 RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "migration-runbook.md"
 START = "## Rehearse the whole migration on one machine"
@@ -121,3 +122,7 @@ def test_a_fail_to_read_runs_as_written(
     assert compare_line == "senso compare --since 7d"
     assert compare_exit == 1 and "FAIL: " in compared, compared
     assert "visibility" in compared.split("FAIL: ", 1)[1]
+    # The FAIL that "Reading compare" quotes is this one, read over three days.
+    (quote,) = quoted(RUNBOOK)["senso compare --since 3d"]
+    result = runner.invoke(app, ["compare", "--since", "3d"])
+    assert result.exit_code == 1 and missing_lines(quote, result.output) == [], result.output
