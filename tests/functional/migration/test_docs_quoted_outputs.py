@@ -13,6 +13,7 @@ import getpass
 import json
 import re
 import shlex
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,18 @@ class Reader:
         self.runner = runner
         self.problems: list[str] = []
 
-    def run(self, command: str, quotes: dict[str, list[list[str]]], *, exit_code: int = 0) -> str:
+    def run(
+        self,
+        command: str,
+        quotes: dict[str, list[list[str]]],
+        *,
+        exit_code: int = 0,
+        instead: str | None = None,
+    ) -> str:
+        """Run the quoted `command` (or `instead`, when the quote names this run's ids) and
+        check its output against every quote of it."""
         assert command in quotes, f"the docs no longer quote `{command}`"
-        result = self.runner.invoke(app, shlex.split(command)[1:])
+        result = self.runner.invoke(app, shlex.split(instead or command)[1:])
         assert result.exit_code == exit_code, (command, result.output)
         for quote in quotes[command]:
             if quote and quote[0].lstrip().startswith("{"):
@@ -139,6 +149,19 @@ def test_the_quoted_outputs_are_what_senso_prints(
             f"not print and leaves out {sorted(have - quoted_keys)}"
         )
     reader.run("senso trigger --org demo --target inngest", GUIDE_QUOTES)
+    first = json.loads(printed)["execution_arn"].rsplit(":", 1)[-1]
+    reader.run(
+        "senso status org-3e4b107e-25ac-5c54-a5a1-c16e055e9d2c-20261129-a1",
+        GUIDE_QUOTES,
+        instead=f"senso status {first}",
+    )
+    # A second attempt in a worker; it finds the batch complete and ends at once.
+    reader.run("senso trigger --org demo --no-wait", GUIDE_QUOTES)
+    for _ in range(600):
+        runs = json.loads(runner.invoke(app, ["status", "--json"]).output)
+        if all(run["status"] != "RUNNING" for run in runs):
+            break
+        time.sleep(0.1)
 
     # compare: the report's lines and the verdict.
     reader.run("senso compare --since 1d", GUIDE_QUOTES)
