@@ -291,7 +291,9 @@ class LocalRuns:
 
         del calls_per_second  # nothing to pace: no API between here and the runtime
         limit = check_max_concurrency(
-            max_concurrency or self.runtime.settings.dispatch_max_concurrency
+            self.runtime.settings.dispatch_max_concurrency
+            if max_concurrency is None
+            else max_concurrency
         )
         dispatcher = LocalDispatcher(self.runtime)
         orgs, started = dispatch_through_dispatcher(

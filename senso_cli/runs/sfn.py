@@ -206,7 +206,9 @@ class SfnRuns:
         on_progress: Progress | None = None,
     ) -> Dispatch:
         """Hand the orgs to the deployed dispatcher state machine; Step Functions runs them."""
-        limit = check_max_concurrency(max_concurrency or self._max_concurrency)
+        limit = check_max_concurrency(
+            self._max_concurrency if max_concurrency is None else max_concurrency
+        )
         if self._dispatcher is None:
             raise ConfigurationError("this environment has no dispatcher state machine")
         limiter = None

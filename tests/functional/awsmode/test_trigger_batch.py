@@ -137,6 +137,8 @@ def test_trigger_batch_by_schedule_day_and_all(
     assert bad_rate.exit_code == 2 and "is not a rate" in bad_rate.output
     too_many = batch(runner, app, "--all", "--max-concurrency", "5000")
     assert too_many.exit_code == 2 and "max concurrency must be 1 to" in too_many.output
+    none = batch(runner, app, "--all", "--max-concurrency", "0")
+    assert none.exit_code == 2 and "max concurrency must be 1 to" in none.output
     shadow_target = batch(runner, app, "--all", "--shadow", "--target", "sfn")
     assert shadow_target.exit_code == 2 and "--shadow" in shadow_target.output
 

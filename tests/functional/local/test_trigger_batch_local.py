@@ -100,6 +100,9 @@ def test_shadow_trigger_batch_changes_nothing_the_product_owns(
     # A billable provider, so the shadow ledger has charges to keep apart (simulated are free).
     counts, money = product_row_counts(cli_env), balances(cli_env)
 
+    refused = runner.invoke(app, ["trigger-batch", "--all", "--shadow", "--concurrency", "0"])
+    assert refused.exit_code == 2 and "max concurrency must be 1 to" in refused.output
+
     result = runner.invoke(app, ["trigger-batch", "--all", "--shadow", "--json"])
 
     assert result.exit_code == 0, result.output
