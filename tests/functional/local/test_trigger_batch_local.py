@@ -1,24 +1,30 @@
 """`senso trigger-batch` on the local runtime: its orgs go to one dispatcher execution whose
-Map never runs more than `--max-concurrency` of them at once, and `--shadow` leaves every
-product row and balance as it was."""
+Map never runs more than `--max-concurrency` of them at once, Ctrl-C stops what runs, and
+`--shadow` (like a shadow Dispatch) leaves every product row and balance as it was."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.executions import execution_name
 from handlers.settings import load_settings
+from handlers.steps.dispatch import DispatchServices
 from senso_cli.app import app
+from senso_cli.local.dispatcher import LocalDispatcher, run_dispatchers
+from senso_cli.local.runtime import LocalRuntime
 from senso_cli.runs.local import LocalRuns
 from senso_cli.services import trigger_batch
+from senso_cli.services.trigger import LocalExecutions
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.functional.awsmode.conftest import seed
 from tests.functional.local.counting import CountingRuntime
@@ -123,3 +129,38 @@ def test_shadow_trigger_batch_changes_nothing_the_product_owns(
     listed = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
     ours = [run["name"] for run in listed if run["side"] == "step_functions"]
     assert ours == [data["items"][0]["execution_arn"].rsplit(":", 1)[1]]
+
+
+def test_a_shadow_dispatch_changes_nothing_the_product_owns(
+    cli_env: Database, runner: CliRunner, billable_env: FakeOpenAIServer
+) -> None:
+    # demo is scheduled on Mondays; a billable provider, so a live run would have charged.
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+    counts, money = product_row_counts(cli_env), balances(cli_env)
+    org_runtime = LocalRuntime(cli_env, load_settings().settings)
+    dispatcher = LocalDispatcher(org_runtime)
+    services = DispatchServices(
+        # Unused: with a dispatcher, Dispatch hands the orgs to it and starts none itself.
+        executions=LocalExecutions(org_runtime, uuid.uuid4()),
+        router=lambda org_id: "inngest",  # the rollout has every org on the old side
+        dispatcher=dispatcher,
+        max_concurrency=2,
+    )
+
+    result = run_step(
+        "Dispatch", {"day": "2026-11-30", "shadow": True}, db=cli_env, services=services
+    )
+    assert result["counts"] == {"started": 1}
+    (org,) = result["orgs"]
+    run_dispatchers(dispatcher, [org["execution_arn"]])
+
+    record = org_runtime.store.get(org["execution_arn"])
+    assert record["status"] == "SUCCEEDED" and record["input"]["shadow"] is True
+    assert record["name"].endswith("-20261130-a1-shadow")
+    assert product_row_counts(cli_env) == counts
+    assert balances(cli_env) == money
+    with cli_env.connect() as conn:
+        shadow = conn.execute("SELECT status FROM senso.shadow_question_run_batches").fetchall()
+        charged = conn.execute("SELECT count(*) AS n FROM senso.shadow_credit_ledger").fetchone()
+    assert [r["status"] for r in shadow] == ["completed"]
+    assert charged is not None and charged["n"] > 0  # what it would have charged, kept apart
