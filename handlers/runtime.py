@@ -26,6 +26,7 @@ from handlers.evaluation import (
 from handlers.evaluation.competitors import DEFAULT_COMPETITOR_MODEL
 from handlers.evaluation.limited_client import RateLimitedOpenAI
 from handlers.evaluation.verifiers import DEFAULT_VERIFICATION_MODEL
+from handlers.matrix.budget import longest_attempt_s, routed_kinds
 from handlers.matrix.retries import CellRetryPolicy
 from handlers.providers.build import build_registry
 from handlers.providers.config import ProvidersConfig
@@ -121,6 +122,9 @@ def build_services(
             initial_backoff_s=settings.cell_retry.initial_backoff_s,
             max_backoff_s=settings.cell_retry.max_backoff_s,
             budget_s=settings.cell_retry.budget_s,
+            attempt_limits={
+                kind: longest_attempt_s(config, kind) for kind in routed_kinds(config)
+            },
         ),
         max_failed_cells_ratio=settings.max_failed_cells_ratio,
         require_routes=settings.env != LOCAL_ENV and config.default_provider is None,

@@ -86,7 +86,9 @@ class CellRetrySettings:
     max_attempts: int = field(default=8, metadata=bounds(ge=1, le=100))
     initial_backoff_s: float = field(default=1.0, metadata=bounds(ge=0))
     max_backoff_s: float = field(default=30.0, metadata=bounds(ge=0))
-    # Under the matrix state's TimeoutSeconds (1800 s), leaving room for calls in flight.
+    # The matrix step ends inside it: no attempt starts that could run past it (its provider's
+    # longest attempt, handlers.matrix.budget); `senso validate` checks it fits the state's
+    # TimeoutSeconds (1800 s) with a margin to write the last cells.
     budget_s: float = field(default=1500.0, metadata=bounds(gt=0))
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from handlers.errors import InvalidInputError, ProviderError, ProviderTransientError
@@ -41,7 +42,13 @@ class CellRetryPolicy:
     max_attempts: int = 8
     initial_backoff_s: float = 1.0
     max_backoff_s: float = 30.0
+    # The step ends inside this: no attempt starts that could still run past it.
     budget_s: float = 1500.0
+    # Provider name -> the longest one attempt of it can take (handlers.matrix.budget).
+    attempt_limits: Mapping[str, float] = field(default_factory=dict)
+
+    def longest_attempt(self, provider: str) -> float:
+        return self.attempt_limits.get(provider, 0.0)
 
     def delay(
         self, attempt: int, retry_after: float | None, rng: random.Random | None = None

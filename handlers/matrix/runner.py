@@ -5,7 +5,9 @@ a thread pool of `concurrency` workers, while each provider's own rate limiter (
 threads) keeps its requests and tokens per minute under the limit. Each cell is retried on its
 own (`handlers.matrix.retries`): a transient failure sends it back to the queue after a
 backoff, a permanent one is recorded on that cell with its reason, and neither stops the
-others. Cells still failing transiently when the budget runs out fail the step as transient.
+others. Cells still failing transiently when the budget runs out fail the step as transient;
+a retry is started only while its provider's longest attempt can still end inside the budget
+(handlers.matrix.budget), so attempts in flight never outlast it.
 A database failure also stops the step: it is transient and the state machine retries, and the
 retry skips every cell already complete.
 """
@@ -139,25 +141,30 @@ class MatrixRunner:
         exhausted: list[_Waiting] = []
         pool = ThreadPoolExecutor(max_workers=self.services.concurrency)
         in_flight: dict[Future[list[_Retry]], _Work] = {}
+        def startable(entry: _Waiting, at: float) -> bool:
+            # Only an attempt whose worst case still ends inside the budget may start.
+            return at + self.policy.longest_attempt(entry.provider.name) <= deadline
+
         try:
             while True:
                 now = self.clock()
-                if now < deadline:
-                    ready = [w for w in waiting if w.not_before <= now]
-                    waiting = [w for w in waiting if w.not_before > now]
-                    work += _regroup(ready)
+                ready = [w for w in waiting if w.not_before <= now and startable(w, now)]
+                started = {id(w) for w in ready}
+                waiting = [w for w in waiting if id(w) not in started]
+                work += _regroup(ready)
                 for item in work:
                     in_flight[pool.submit(self._run_chunk, item, outcome)] = item
                 work = []
+                # The retries that can still start, each at its earliest moment.
+                pending = [w for w in waiting if startable(w, max(now, w.not_before))]
                 if not in_flight:
-                    if not waiting or now >= deadline:
+                    if not pending:
                         break
-                    wake = min(min(w.not_before for w in waiting), deadline)
-                    self.sleep(max(0.0, wake - now))
+                    self.sleep(max(0.0, min(w.not_before for w in pending) - now))
                     continue
                 timeout = None
-                if waiting and now < deadline:
-                    timeout = max(0.0, min(w.not_before for w in waiting) - now)
+                if pending:
+                    timeout = max(0.0, min(w.not_before for w in pending) - now)
                 done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     item = in_flight.pop(future)

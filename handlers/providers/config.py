@@ -59,6 +59,14 @@ class RetryConfig(_Strict):
     initial_backoff_s: float = Field(default=1.0, ge=0)
     max_backoff_s: float = Field(default=60.0, ge=0)
     jitter_s: float = Field(default=1.0, ge=0)
+    # A longer Retry-After goes back to the matrix step, which honours it per cell: one
+    # request's worst case stays bounded (handlers.matrix.budget).
+    max_retry_after_s: float = Field(default=60.0, ge=0)
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest one wait between two attempts of a request can be."""
+        return max(self.max_backoff_s, self.max_retry_after_s)
 
 
 class SimulatedConfig(_Strict):

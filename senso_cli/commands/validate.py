@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from handlers.errors import InvalidInputError
+from handlers.runtime import providers_config
 from handlers.settings import EnvironmentSettings
 from handlers.steps.base import load_all
 from senso_cli.aws.secrets import Secrets
@@ -88,6 +89,9 @@ def validate(
         skip=frozenset(skip or []),
         # terraform and hadolint are subprocesses: they see the operator's environment.
         base_env=dict(os.environ),
+        matrix_budget=service.MatrixBudget(
+            providers=providers_config(settings), budget_s=settings.cell_retry.budget_s
+        ),
     )
     report = service.run_checks(
         request, registered=lambda: sorted(load_all()), secrets_for=secrets_for

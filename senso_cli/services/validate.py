@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from handlers.matrix.budget import budget_problems, routed_kinds
+from handlers.providers.config import ProvidersConfig
 from handlers.settings import EnvironmentSettings
 from senso_cli.aws.errors import AwsError
 from senso_cli.aws.secrets import Secrets
@@ -89,6 +91,14 @@ class ValidateRequest:
     environment: EnvironmentSettings | None = None
     skip: frozenset[str] = frozenset()
     base_env: Mapping[str, str] = field(default_factory=dict)
+    # The matrix step's retry budget and the providers it can call (senso's settings).
+    matrix_budget: MatrixBudget | None = None
+
+
+@dataclass(frozen=True)
+class MatrixBudget:
+    providers: ProvidersConfig
+    budget_s: float
 
 
 def _result(name: str, group: str, found: list[str], passed: str) -> CheckResult:
@@ -259,6 +269,26 @@ def asl_checks(path: Path) -> tuple[list[CheckResult], dict[str, Any] | None]:
     ], definition
 
 
+MATRIX_STEP = "RunQuestionMatrixWithEvaluation"
+
+
+def matrix_budget_check(definition: Mapping[str, Any], budget: MatrixBudget) -> CheckResult:
+    """The matrix step's budget ends before its state times out, retries in flight included."""
+    states = dict(_tasks(definition))
+    state = states.get(step_names(definition).get(MATRIX_STEP, ""), {})
+    timeout = state.get("TimeoutSeconds")
+    limit = float(timeout) if isinstance(timeout, int | float) else None
+    found = budget_problems(budget.providers, budget.budget_s, limit)
+    kinds = ", ".join(routed_kinds(budget.providers)) or "none"
+    return _result(
+        "asl.matrix_budget",
+        "asl",
+        found,
+        f"cell_retry.budget_s {budget.budget_s:g} s + the longest attempt of each routed "
+        f"provider ({kinds}) ends before the matrix state's TimeoutSeconds {timeout}",
+    )
+
+
 def step_names(definition: Mapping[str, Any]) -> dict[str, str]:
     """Step handler name (the container Command) -> the Task state that runs it."""
     named: dict[str, str] = {}
@@ -419,6 +449,8 @@ def run_checks(
         asl_results, definition = asl_checks(request.asl_path)
         if "asl" not in request.skip:
             checks += asl_results
+            if definition is not None and request.matrix_budget is not None:
+                checks.append(matrix_budget_check(definition, request.matrix_budget))
     if "handlers" not in request.skip:
         if definition is None:
             checks.append(
