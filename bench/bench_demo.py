@@ -22,10 +22,10 @@ from psycopg.conninfo import make_conninfo
 from handlers.db.database import Database
 from handlers.db.migrate import apply_migrations
 from handlers.orgdata.importer import demo_org_path, import_orgs, load_org_file
-from handlers.settings import load_settings
 from senso_cli.embedded_pg import EmbeddedPostgres
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import start_local
+from senso_cli.settings import load_settings
 
 
 def one_run(server_url: str, home: Path) -> tuple[float, str]:

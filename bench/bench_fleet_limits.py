@@ -61,8 +61,8 @@ from handlers.providers.openai_responses import OpenAIResponsesProvider
 from handlers.providers.ratelimit import RateLimiter
 from handlers.repositories.orgs import OrgRepository
 from handlers.runtime import build_services
-from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from senso_cli.settings import load_settings
 
 API_KEY = "bench"
 

@@ -29,7 +29,7 @@ from handlers.errors import BatchFailedError, InvalidInputError, SensoError, Tra
 from handlers.heartbeat import BackgroundHeartbeat, interval_for
 from handlers.logs import get_logger, redact
 from handlers.repositories.step_failures import record_step_failure
-from handlers.settings import load_settings
+from handlers.settings import load_workflow_settings
 from handlers.steps.base import StepContext, get_step, load_all
 
 EXIT_FAILED = 1
@@ -158,7 +158,7 @@ def main(
             batch_id=payload.get("batch_id") or (payload.get("batch") or {}).get("batch_id"),
         )
         log.info("step started")
-        settings = load_settings(environ=env).settings
+        settings = load_workflow_settings(env)
         if settings.database_url is None:
             raise InvalidInputError(
                 f"{envvars.DATABASE_URL} is not set", hint="the task definition injects it"

@@ -34,7 +34,7 @@ from handlers.providers.fleet_limiter import Connect, FleetLimiter
 from handlers.providers.limiting import Limiter
 from handlers.providers.ratelimit import RateLimiter
 from handlers.providers.registry import ProviderRegistry
-from handlers.settings import LOCAL_ENV, Settings, load_settings
+from handlers.settings import LOCAL_ENV, WorkflowSettings, load_workflow_settings
 
 
 @dataclass
@@ -53,7 +53,7 @@ class WorkflowServices:
         self.registry.close()
 
 
-def providers_config(settings: Settings) -> ProvidersConfig:
+def providers_config(settings: WorkflowSettings) -> ProvidersConfig:
     raw = dict(settings.providers)
     if settings.env != LOCAL_ENV and "default_provider" not in raw:
         # The simulator answers unrouted models only where someone asked for it.
@@ -72,11 +72,11 @@ def providers_config(settings: Settings) -> ProvidersConfig:
 def services_from_environment(environ: Mapping[str, str]) -> WorkflowServices:
     """The matrix step's dependencies as the container builds them: settings from the
     process environment (the task definition's variables and secrets)."""
-    return build_services(load_settings(environ=environ).settings)
+    return build_services(load_workflow_settings(environ))
 
 
 def build_services(
-    settings: Settings, *, registry: ProviderRegistry | None = None
+    settings: WorkflowSettings, *, registry: ProviderRegistry | None = None
 ) -> WorkflowServices:
     config = providers_config(settings)
     registry = registry or build_registry(
@@ -131,7 +131,7 @@ def build_services(
     )
 
 
-def fleet_connect(settings: Settings) -> Connect | None:
+def fleet_connect(settings: WorkflowSettings) -> Connect | None:
     """Connections to senso's database for the fleet-wide provider budgets (None: no database)."""
     if settings.database_url is None:
         return None

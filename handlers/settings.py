@@ -1,4 +1,8 @@
-"""The one settings model, and the loader that layers its sources.
+"""The workflow's settings, and the loader that layers every settings record's sources.
+
+The operator's settings (`senso_cli.settings.Settings`) extend `WorkflowSettings` with what
+only the CLI uses (AWS environments, Inngest, the rollout, the local runtime's pace); the
+container loads `WorkflowSettings` alone, so operator-only settings are not part of it.
 
 Precedence, highest first: command-line flags, `SENSO_*` environment variables, the TOML config
 file (`SENSO_CONFIG`, else `<home>/config.toml`), defaults. The loader remembers where every
@@ -13,70 +17,15 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from handlers import envvars
 from handlers.config_model import ConfigError, Secret, bounds, build, dump
 from handlers.errors import InvalidInputError
 
 LOCAL_ENV = "local"
-
-
-@dataclass
-class InngestSettings:
-    """Where the Inngest side of the migration lives (Inngest Cloud or a dev server)."""
-
-    event_key: Secret | None = None
-    signing_key: Secret | None = None
-    event_api_url: str = "https://inn.gs"
-    api_url: str = "https://api.inngest.com"
-
-
-@dataclass
-class EnvironmentSettings:
-    """A deployed AWS environment, usually filled by `senso env import-terraform`."""
-
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    state_machine_arn: str | None = None
-    # Starts the org executions of `senso trigger-batch` (and the daily Dispatch) at most
-    # `dispatch_max_concurrency` at once: Terraform's var.dispatch_max_concurrency (default 50).
-    dispatcher_state_machine_arn: str | None = None
-    dispatch_max_concurrency: int = field(default=50, metadata=bounds(ge=1))
-    cluster_arn: str | None = None
-    task_definition_arn: str | None = None
-    container_name: str | None = None
-    subnet_ids: list[str] = field(default_factory=list)
-    security_group_id: str | None = None
-    handler_log_group: str | None = None
-    state_machine_log_group: str | None = None
-    rollout_parameter_name: str | None = None
-    dispatcher_schedule_name: str | None = None
-    rollback_schedule_name: str | None = None
-    # The schedule that triggers the legacy Inngest side, when it lives in EventBridge
-    # Scheduler; `senso rollback` re-enables it. None: Inngest's own cron (re-enable by hand).
-    inngest_schedule_name: str | None = None
-    secret_arn: str | None = None
-    ecr_repository_url: str | None = None
-    database_url: Secret | None = None
-    inngest: InngestSettings = field(default_factory=InngestSettings)
-
-
-@dataclass
-class RolloutSettings:
-    """The migration's rails: the local stage before any rollout, and the gate's evidence."""
-
-    # The local home's Step Functions share until a rollout is recorded: 100 so the quick
-    # start runs the state machine. AWS environments always start at 0% (all on Inngest).
-    local_percent: float = field(default=100.0, metadata=bounds(ge=0, le=100))
-    # A raise needs this many paired batches with compare PASS, gathered after the current
-    # stage began, on at least this many distinct batch days (a week's stage, shadowing 20-50
-    # orgs a day, clears both after a few nights).
-    gate_min_pairs: int = field(default=20, metadata=bounds(ge=1))
-    gate_min_days: int = field(default=3, metadata=bounds(ge=1))
 
 
 @dataclass
@@ -92,56 +41,38 @@ class CellRetrySettings:
     budget_s: float = field(default=1500.0, metadata=bounds(gt=0))
 
 
-@dataclass
-class Settings:
-    """Everything senso can be configured with."""
+@dataclass(kw_only=True)
+class WorkflowSettings:
+    """What the workflow's steps are configured with: the container's settings (its task
+    definition's variables and secrets), and the part of the operator's settings the local
+    runtime hands its steps. Operator-only settings (environments, Inngest, the rollout) are
+    `senso_cli.settings.Settings`, which extends this."""
 
-    home: Path
     database_url: Secret | None = None
     # owned: senso builds the product tables (embedded default); external: they exist and
     # belong to the product; auto: decided by what the database holds (handlers.db.migrate).
     database_mode: Literal["auto", "owned", "external"] = "auto"
     # Product table names that differ from domain.md's (handlers.db.tables).
     tables: dict[str, str] = field(default_factory=dict)
+    # The environment's name: outside `local` every model needs an explicit route.
     env: str = LOCAL_ENV
-    environments: dict[str, EnvironmentSettings] = field(default_factory=dict)
     simulated_seed: int = 7
     matrix_concurrency: int = field(default=8, metadata=bounds(ge=1, le=256))
-    # Org executions the local runtime's dispatcher runs at once (`senso trigger-batch`): each
-    # runs its matrix in this process, so a laptop's default is small.
-    dispatch_max_concurrency: int = field(default=2, metadata=bounds(ge=1))
     cell_retry: CellRetrySettings = field(default_factory=CellRetrySettings)
     # A batch completes only when at most this share of its cells failed; else it fails.
     max_failed_cells_ratio: float = field(default=0.05, metadata=bounds(ge=0, le=1))
-    time_scale: float = field(default=1.0, metadata=bounds(ge=0))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # auto: a language model verifies mentions when OpenAI credentials are configured.
     evaluator: Literal["auto", "deterministic", "llm"] = "auto"
     providers: dict[str, Any] = field(default_factory=dict)
-    inngest: InngestSettings = field(default_factory=InngestSettings)
-    rollout: RolloutSettings = field(default_factory=RolloutSettings)
 
-    @property
-    def config_file(self) -> Path:
-        return self.home / "config.toml"
 
-    def environment(self, name: str | None = None) -> EnvironmentSettings | None:
-        """The named AWS environment (the active one by default); None for `local`."""
-        chosen = name or self.env
-        if chosen == LOCAL_ENV:
-            return None
-        if chosen not in self.environments:
-            known = ", ".join(sorted(self.environments)) or "none configured"
-            raise InvalidInputError(
-                f"unknown environment {chosen!r} (known: {known})",
-                hint="add it with `senso env import-terraform` or use --env local",
-            )
-        return self.environments[chosen]
+SettingsT = TypeVar("SettingsT")
 
 
 @dataclass(frozen=True)
-class LoadedSettings:
-    settings: Settings
+class LoadedSettings(Generic[SettingsT]):
+    settings: SettingsT
     sources: dict[str, str]
     config_path: Path
 
@@ -191,10 +122,22 @@ def read_config_file(path: Path) -> dict[str, Any]:
         ) from exc
 
 
-def load_settings(
-    *, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> LoadedSettings:
-    """Build the settings from flags, environment, config file and defaults."""
+def load_workflow_settings(environ: Mapping[str, str] | None = None) -> WorkflowSettings:
+    """The container's settings: its environment (and a config file, when the local runtime
+    runs a step as a process), operator-only keys of that file ignored."""
+    return load_layers(WorkflowSettings, environ=environ, operator_keys="ignore").settings
+
+
+def load_layers(
+    record: type[SettingsT],
+    *,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    operator_keys: Literal["refuse", "ignore"] = "refuse",
+) -> LoadedSettings[SettingsT]:
+    """Build `record` from flags, environment, config file and defaults (in that order of
+    precedence). With operator_keys="ignore", top-level keys `record` does not define are
+    dropped instead of refused (the workflow's settings read the operator's file)."""
     env = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     raw: dict[str, Any] = {}
@@ -223,8 +166,11 @@ def load_settings(
         sources[key] = "command-line flag"
     raw["home"] = str(home)
     sources.setdefault("home", "default")
+    if operator_keys == "ignore":
+        known = {f.name for f in fields(record)}  # type: ignore[arg-type]
+        raw = {key: value for key, value in raw.items() if key in known}
     try:
-        settings = build(Settings, raw)
+        settings = build(record, raw)
     except ConfigError as exc:
         where = ".".join(str(part) for part in exc.loc)
         raise InvalidInputError(
@@ -248,7 +194,7 @@ def _json_object(text: str | None, var: str) -> dict[str, Any] | None:
     return value
 
 
-def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
+def describe(loaded: LoadedSettings[Any]) -> list[tuple[str, str, str]]:
     """(key, printable value, source) for every effective setting, secrets masked."""
     dumped = dump(loaded.settings)
     rows: list[tuple[str, str, str]] = []

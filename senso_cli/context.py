@@ -15,7 +15,7 @@ import typer
 
 if TYPE_CHECKING:
     from handlers.db.database import Database
-    from handlers.settings import LoadedSettings, Settings
+    from senso_cli.settings import LoadedSettings, Settings
 
 
 @dataclass
@@ -27,7 +27,7 @@ class AppState:
     # How this invocation waits between polls (`logs --follow`, following an execution):
     # handed to the backends the factory builds; tests pass one that does not wait.
     sleep: Callable[[float], None] = time.sleep
-    _loaded: LoadedSettings | None = None
+    _loaded: LoadedSettings[Settings] | None = None
     _db: Database | None = None
 
     def choose_env(self, env: str) -> None:
@@ -39,9 +39,9 @@ class AppState:
         self.loaded.settings.environment()
 
     @property
-    def loaded(self) -> LoadedSettings:
+    def loaded(self) -> LoadedSettings[Settings]:
         if self._loaded is None:
-            from handlers.settings import load_settings
+            from senso_cli.settings import load_settings
 
             self._loaded = load_settings(flags=self.flags)
         return self._loaded

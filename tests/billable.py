@@ -18,7 +18,7 @@ from typing import Any
 
 from handlers.providers.registry import DEFAULT_GEO_MODELS
 from handlers.runtime import WorkflowServices, build_services
-from handlers.settings import load_settings
+from senso_cli.settings import load_settings
 from tests.fakes.openai_server import FakeOpenAIServer
 
 # Every geo model a test org or the demo org uses, answered as gpt-4.1 (a priced model).

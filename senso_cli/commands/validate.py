@@ -11,7 +11,6 @@ from rich.table import Table
 
 from handlers.errors import InvalidInputError
 from handlers.runtime import providers_config
-from handlers.settings import EnvironmentSettings
 from handlers.steps.base import load_all
 from senso_cli.aws.secrets import Secrets
 from senso_cli.aws.session import AwsClients
@@ -20,6 +19,7 @@ from senso_cli.errors import EXIT_FAILED
 from senso_cli.local.definition import asl_path
 from senso_cli.output import out, print_json
 from senso_cli.services import validate as service
+from senso_cli.settings import EnvironmentSettings
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 MARKS = {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "skip": "[dim]skip[/]"}

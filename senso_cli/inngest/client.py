@@ -34,7 +34,7 @@ import httpx
 
 from handlers.config_model import Secret
 from handlers.errors import InvalidInputError, NotFoundError, SensoError, TransientError
-from handlers.settings import InngestSettings
+from senso_cli.settings import InngestSettings
 
 EVENT_NAME = "org.evaluation.process"
 APP_ID = "senso-workflows"

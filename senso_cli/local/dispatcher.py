@@ -20,11 +20,11 @@ from typing import Any
 
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError
-from handlers.settings import Settings
 from senso_cli.local.child_executions import START_EXECUTION_RESOURCES, ChildExecutionInvoker
 from senso_cli.local.definition import asl_path, load_definition
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.local.store import effective_status
+from senso_cli.settings import Settings
 
 DISPATCHER_FILE = "dispatcher-workflow.json"
 DISPATCHER_NAME = "dispatcher-workflow"

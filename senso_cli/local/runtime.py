@@ -17,7 +17,6 @@ from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.errors import InvalidInputError
 from handlers.runtime import build_services
-from handlers.settings import Settings
 from senso_cli.local.definition import (
     STATE_MACHINE_NAME,
     execution_arn,
@@ -27,6 +26,7 @@ from senso_cli.local.definition import (
 from senso_cli.local.invoker import EcsStepInvoker, Isolation
 from senso_cli.local.store import ExecutionStore, owner_alive
 from senso_cli.services.run_definition import one_line
+from senso_cli.settings import Settings
 from senso_cli.sfn.errors import DefinitionError
 from senso_cli.sfn.interpreter import ExecutionResult, Interpreter
 from senso_cli.sfn.tasks import TaskInvocation, TaskInvoker

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from handlers.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.database import open_database
+from senso_cli.settings import load_settings
 
 
 def main(argv: list[str]) -> int:

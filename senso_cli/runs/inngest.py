@@ -13,9 +13,9 @@ from uuid import UUID
 
 from handlers.db.database import Database
 from handlers.repositories.orgs import OrgRepository
-from handlers.settings import Settings
 from senso_cli.services.batches import BatchSummary, batch_summary
 from senso_cli.services.inngest_side import InngestOutcome, run_on_inngest
+from senso_cli.settings import Settings
 
 
 @dataclass(frozen=True)

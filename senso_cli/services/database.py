@@ -11,8 +11,8 @@ from handlers.db.check import CheckResult, check_product_tables
 from handlers.db.database import Database
 from handlers.db.migrate import Migration, applied_versions, apply_migrations, available_migrations
 from handlers.db.tables import Tables
-from handlers.settings import Settings
 from senso_cli.embedded_pg import EmbeddedPostgres, ServerStatus
+from senso_cli.settings import Settings
 
 
 def embedded_server(settings: Settings) -> EmbeddedPostgres:

@@ -24,12 +24,13 @@ from handlers.config_model import ConfigError, Secret, build, dump
 from handlers.db.database import Database
 from handlers.db.tables import Tables
 from handlers.errors import InvalidInputError, SensoError
-from handlers.settings import LOCAL_ENV, EnvironmentSettings, Settings, read_config_file
+from handlers.settings import LOCAL_ENV, read_config_file
 from senso_cli.aws.errors import AwsCredentialsError
 from senso_cli.aws.session import AwsClients
 from senso_cli.aws.stepfunctions import StepFunctions
 from senso_cli.errors import ConfigurationError
 from senso_cli.services.database import embedded_server
+from senso_cli.settings import EnvironmentSettings, Settings
 
 # Terraform outputs that map one to one onto EnvironmentSettings fields.
 TERRAFORM_OUTPUTS = (

@@ -17,9 +17,9 @@ from typing import Any
 from handlers.db.database import Database
 from handlers.errors import SensoError
 from handlers.runtime import build_services
-from handlers.settings import Settings
 from senso_cli.inngest.client import InngestClient, org_evaluation_event_id
 from senso_cli.services.legacy_standin import run_legacy
+from senso_cli.settings import Settings
 
 STANDIN_LABEL = "inngest (local stand-in: the old function's writes, replayed in-process)"
 

@@ -13,7 +13,7 @@ from typing import Any
 from handlers.db.database import Database
 from handlers.reevaluate import ReevaluationReport, reevaluate_org
 from handlers.runtime import build_services
-from handlers.settings import Settings
+from senso_cli.settings import Settings
 
 
 def reevaluate(

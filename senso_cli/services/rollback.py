@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from handlers.errors import SensoError
-from handlers.settings import EnvironmentSettings
 from senso_cli.aws.scheduler import DEFAULT_GROUP, Schedules, ScheduleState
 from senso_cli.aws.stepfunctions import StepFunctions
 from senso_cli.migration.rollout_state import ChangeRequest, RolloutConflictError, RolloutStore
+from senso_cli.settings import EnvironmentSettings
 
 ItemStatus = Literal["changed", "unchanged", "not configured", "skipped", "failed"]
 LOCAL = "not configured (local)"

@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from handlers.matrix.budget import budget_problems, routed_kinds
 from handlers.providers.config import ProvidersConfig
-from handlers.settings import EnvironmentSettings
 from senso_cli.aws.errors import AwsError
 from senso_cli.aws.secrets import Secrets
 from senso_cli.services import terraform as tf
@@ -31,6 +30,7 @@ from senso_cli.services.asl_limits import (
     overrides_problems,
     timeout_problems,
 )
+from senso_cli.settings import EnvironmentSettings
 from senso_cli.sfn.jsonata import is_expression
 from senso_cli.sfn.validate import nested_machines, problems, reachable_states, transitions
 

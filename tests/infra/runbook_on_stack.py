@@ -36,7 +36,7 @@ from uuid import UUID
 from moto.stepfunctions.models import stepfunctions_backends
 
 from handlers.db.database import Database
-from handlers.settings import load_settings
+from senso_cli.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "migration-runbook.md"

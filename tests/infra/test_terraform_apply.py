@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from handlers.db.tables import Tables
-from handlers.settings import load_settings
 from senso_cli.app import app
 from senso_cli.aws.scheduler import Schedules
+from senso_cli.settings import load_settings
 from tests.functional.awsmode.conftest import seed
 from tests.infra import runbook_on_stack as book
 from tests.infra.harness import (

@@ -8,9 +8,9 @@ from pathlib import Path
 from uuid import UUID
 
 from handlers.db.database import Database
-from handlers.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import TriggerResult, start_local
+from senso_cli.settings import load_settings
 from tests.billable import billable_environ
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.reliability.invariants import check_invariants

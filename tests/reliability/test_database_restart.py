@@ -15,11 +15,11 @@ import pytest
 from handlers.db.database import Database
 from handlers.db.migrate import apply_migrations
 from handlers.orgdata.importer import demo_org_path, import_orgs, load_org_file
-from handlers.settings import load_settings
 from senso_cli.embedded_pg import EmbeddedPostgres
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.trigger import start_local
+from senso_cli.settings import load_settings
 from tests.billable import billable_environ
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.reliability.conftest import write_home

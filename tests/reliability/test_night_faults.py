@@ -15,9 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from handlers.db.database import Database
-from handlers.settings import load_settings
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
+from senso_cli.settings import load_settings
 from tests.billable import billable_providers
 from tests.fakes.http_server import Reply, Request
 from tests.fakes.openai_server import FakeOpenAIServer

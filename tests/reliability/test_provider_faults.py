@@ -15,8 +15,8 @@ import pytest
 
 from handlers.db.database import Database
 from handlers.runtime import build_services
-from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from senso_cli.settings import load_settings
 from tests.billable import billable_providers
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.reliability.conftest import FaultyOpenAI

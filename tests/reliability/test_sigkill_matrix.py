@@ -26,7 +26,7 @@ import pytest
 from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.runtime import build_services
-from handlers.settings import load_settings
+from senso_cli.settings import load_settings
 from tests.billable import billable_environ
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.functional.steps.conftest import seed_org

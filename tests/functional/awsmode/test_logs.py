@@ -14,11 +14,11 @@ import typer
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
-from handlers.settings import load_settings
 from senso_cli.aws.logs import CloudWatchLogs
 from senso_cli.context import AppState
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.logs import LogFilters, aws_source
+from senso_cli.settings import load_settings
 from tests.functional.awsmode.conftest import ENV, HANDLER_GROUP, REGION, SFN_GROUP, seed
 
 T0 = (datetime.now(UTC) - timedelta(minutes=3)).replace(microsecond=0)

@@ -12,8 +12,8 @@ import pytest
 
 from handlers.db.database import Database
 from handlers.executions import dispatcher_input, execution_name
-from handlers.settings import load_settings
 from senso_cli.local.dispatcher import dispatcher_runtime
+from senso_cli.settings import load_settings
 from tests.functional.local.counting import CountingRuntime
 
 DAY = date(2026, 12, 1)

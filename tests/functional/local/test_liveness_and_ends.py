@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from handlers.db.database import Database
-from handlers.settings import load_settings
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
+from senso_cli.settings import load_settings
 from tests.functional.steps.conftest import seed_org
 
 ONE_CELL_ORG = """

@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from handlers.db.database import Database
-from handlers.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
+from senso_cli.settings import load_settings
 from tests.functional.steps.conftest import seed_org
 
 

@@ -18,11 +18,11 @@ from uuid import UUID
 import pytest
 
 from handlers.db.database import Database
-from handlers.settings import Settings, load_settings
 from senso_cli.local.definition import load_definition
 from senso_cli.local.runtime import LocalRuntime
 from senso_cli.services.redrive import redrive_local
 from senso_cli.services.trigger import start_local
+from senso_cli.settings import Settings, load_settings
 from senso_cli.sfn import Interpreter, TaskInvocation
 from tests.functional.steps.conftest import seed_org
 

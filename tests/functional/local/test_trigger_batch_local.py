@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.executions import execution_name
-from handlers.settings import load_settings
 from handlers.steps.dispatch import DispatchServices
 from senso_cli.app import app
 from senso_cli.local.dispatcher import LocalDispatcher, run_dispatchers
@@ -25,6 +24,7 @@ from senso_cli.local.runtime import LocalRuntime
 from senso_cli.runs.local import LocalRuns
 from senso_cli.services import trigger_batch
 from senso_cli.services.trigger import LocalExecutions
+from senso_cli.settings import load_settings
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.functional.awsmode.conftest import seed
 from tests.functional.local.counting import CountingRuntime

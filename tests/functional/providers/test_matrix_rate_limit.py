@@ -27,8 +27,8 @@ from handlers.providers.openai_responses import OpenAIResponsesProvider
 from handlers.providers.ratelimit import MAX_SKEW_FRACTION, RateLimiter
 from handlers.repositories.orgs import OrgRepository
 from handlers.runtime import build_services
-from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from senso_cli.settings import load_settings
 from tests.fakes import FakeClock, FakeOpenAIServer, Reply, Request
 
 MODELS = ["gpt-4.1", "gpt-4.1-mini", "gpt-4o"]

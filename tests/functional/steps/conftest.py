@@ -12,7 +12,7 @@ from handlers.db.database import Database
 from handlers.orgdata.importer import import_orgs, parse_org_document
 from handlers.repositories.orgs import OrgRepository
 from handlers.runtime import WorkflowServices, build_services
-from handlers.settings import load_settings
+from senso_cli.settings import load_settings
 
 SMALL_ORG = """
 slug: acme

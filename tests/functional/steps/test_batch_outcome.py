@@ -15,8 +15,8 @@ import pytest
 from handlers.db.database import Database
 from handlers.errors import BatchFailedError, InvalidInputError
 from handlers.runtime import build_services
-from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from senso_cli.settings import load_settings
 
 
 def _services(tmp_path: Path, **flags: Any) -> Any:

@@ -22,8 +22,8 @@ from handlers.providers.base import CellPrompt, ProviderAnswer, ProviderFailure
 from handlers.providers.registry import ProviderRegistry
 from handlers.providers.simulated import SimulatedProvider
 from handlers.runtime import WorkflowServices, build_services
-from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from senso_cli.settings import load_settings
 
 FAST_RETRIES = {"max_attempts": 6, "initial_backoff_s": 0.01, "max_backoff_s": 0.02}
 

@@ -13,8 +13,8 @@ from handlers.contract import run_step
 from handlers.db.database import Database
 from handlers.errors import InsufficientCreditsError, InvalidInputError
 from handlers.runtime import WorkflowServices, build_services
-from handlers.settings import load_settings
 from handlers.workflow import run_inline
+from senso_cli.settings import load_settings
 from tests.billable import billable_providers
 from tests.fakes.openai_server import FakeOpenAIServer
 

@@ -137,12 +137,11 @@ def test_root_help_summary_is_the_commands_first_sentence(entry: object) -> None
 SDKS = ("openai", "anthropic", "httpx", "httpx2")
 STEP_PROBE = """
 import json, sys
-from pathlib import Path
 from handlers.runtime import build_services
-from handlers.settings import Settings
+from handlers.settings import WorkflowSettings
 from handlers.steps.base import get_step
 get_step("RunQuestionMatrixWithEvaluation")
-services = build_services(Settings(home=Path("/nonexistent")))
+services = build_services(WorkflowSettings())
 services.registry.resolve("gpt-4.1")  # the default route: the simulator
 print(json.dumps(sorted(sys.modules)))
 """

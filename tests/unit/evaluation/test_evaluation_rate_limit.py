@@ -47,7 +47,7 @@ def test_a_third_call_waits_for_the_window_when_rpm_is_two() -> None:
 
 def test_the_evaluator_shares_the_openai_providers_limiter(tmp_path: Any) -> None:
     from handlers.runtime import build_services
-    from handlers.settings import load_settings
+    from senso_cli.settings import load_settings
 
     providers = {
         "default_provider": None,
@@ -66,7 +66,7 @@ def test_the_evaluator_shares_the_openai_providers_limiter(tmp_path: Any) -> Non
 def test_azure_is_used_for_evaluation_when_it_has_a_deployment(tmp_path: Any) -> None:
     from handlers.evaluation.llm_clients import AzureDeployments
     from handlers.runtime import build_services
-    from handlers.settings import load_settings
+    from senso_cli.settings import load_settings
 
     providers = {
         "default_provider": None,

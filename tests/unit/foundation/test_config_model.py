@@ -8,7 +8,8 @@ import pytest
 
 from handlers.config_model import ConfigError, Secret, build
 from handlers.errors import InvalidInputError
-from handlers.settings import Settings, describe, load_settings
+from handlers.settings import describe
+from senso_cli.settings import Settings, load_settings
 
 
 def test_values_from_environment_strings_get_their_types(tmp_path: Path) -> None:
@@ -81,3 +82,23 @@ def test_describe_masks_an_environments_database_url(tmp_path: Path) -> None:
         environ={"SENSO_HOME": str(tmp_path)})))
     assert rows["environments.prod.database_url"] == "********"
     assert "s3cret" not in repr(rows)
+
+
+def test_the_container_loads_workflow_settings_only(tmp_path: Path) -> None:
+    from dataclasses import fields
+
+    from handlers.settings import WorkflowSettings, load_workflow_settings
+
+    # The operator's file (environments, rollout, home) is read by a step run as a process
+    # too: its operator-only keys are ignored there, its workflow keys apply.
+    (tmp_path / "config.toml").write_text(
+        'matrix_concurrency = 3\n[rollout]\nlocal_percent = 50\n[environments.prod]\nregion = "x"\n'
+    )
+    workflow = load_workflow_settings({"SENSO_HOME": str(tmp_path), "SENSO_ENV": "prod"})
+    assert type(workflow) is WorkflowSettings
+    assert (workflow.matrix_concurrency, workflow.env) == (3, "prod")
+    names = {f.name for f in fields(WorkflowSettings)}
+    assert not names & {"home", "environments", "inngest", "rollout", "time_scale"}
+    # The operator's settings are the workflow's plus their own.
+    operator = load_settings(environ={"SENSO_HOME": str(tmp_path)}).settings
+    assert isinstance(operator, WorkflowSettings) and operator.rollout.local_percent == 50

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from handlers.errors import InvalidInputError
-from handlers.settings import describe, load_settings
+from handlers.settings import describe
+from senso_cli.settings import load_settings
 
 
 def test_precedence_and_sources(tmp_path: Path) -> None:
