@@ -90,7 +90,13 @@ def trigger(
     )
     shadow_data: dict[str, Any] | None = None
     if shadow or decision.target == "inngest":
-        inngest_run = factory.inngest(app).start(org, batch_day)
+        try:
+            inngest_run = factory.inngest(app).start(org, batch_day)
+        except KeyboardInterrupt:
+            # The Inngest side ran in this process (the stand-in): it stops with it, and its
+            # batch, left unfinished, is resumed by the next run of that side for the day.
+            inngest_view.interrupted(org, batch_day, shadow=shadow)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         shadow_data = inngest_view.render(
             inngest_run, decision, json_output=json_output, emit=not (shadow and json_output)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from senso_cli.output import err, out, print_json
@@ -44,3 +45,13 @@ def render(
         if outcome.status == "FAILED":
             err.print(f"error: {outcome.error}: {outcome.cause or ''}")
     return data
+
+
+def interrupted(org: str, day: date, *, shadow: bool) -> None:
+    """After Ctrl-C on the Inngest side run in this process: what became of it, how to resume."""
+    again = "--shadow" if shadow else "--target inngest"
+    err.print(
+        f"interrupted: the Inngest side for {org} on {day} stopped before it finished; "
+        f"`senso trigger --org {org} --day {day} {again}` resumes its batch"
+        + ("" if not shadow else " and then runs the Step Functions side")
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +81,40 @@ def test_ctrl_c_while_following_a_worker_detaches_and_names_the_worker(
         assert [(r["name"], r["status"]) for r in listed] == [(name, "RUNNING")]
     finally:
         os.kill(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_on_the_inngest_stand_in_says_how_to_resume_its_batch(
+    cli_env: Database, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stand-in runs in the `senso` process: Ctrl-C mid-matrix stops it (exit 130) and says
+    how to resume; the next run of that side resumes the batch without asking a cell twice."""
+    from senso_cli.services import legacy_standin
+
+    assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
+    real_prompt, asked = legacy_standin.CellPrompt, []
+
+    def interrupting(*args: Any, **kwargs: Any) -> Any:
+        asked.append(1)
+        if len(asked) == 10:
+            raise KeyboardInterrupt
+        return real_prompt(*args, **kwargs)
+
+    monkeypatch.setattr(legacy_standin, "CellPrompt", interrupting)
+    day = "2026-11-20"
+    result = runner.invoke(app, ["trigger", "--org", "demo", "--target", "inngest", "--day", day])
+
+    assert result.exit_code == 130, result.output
+    said = " ".join(result.output.split())
+    assert f"interrupted: the Inngest side for demo on {day} stopped before it finished" in said
+    resume = f"`senso trigger --org demo --day {day} --target inngest` resumes its batch"
+    assert resume in said, said
+    monkeypatch.setattr(legacy_standin, "CellPrompt", real_prompt)
+    again = runner.invoke(app, shlex.split(resume.strip("`").split("`")[0])[1:])
+    assert again.exit_code == 0, again.output
+    with cli_env.connect() as conn:
+        rows = conn.execute(
+            "SELECT b.status, count(r.*) AS runs, count(DISTINCT (r.geo_question_id, r.model_id,"
+            " r.location_id)) AS cells FROM question_run_batches b "
+            "JOIN question_runs r USING (batch_id) GROUP BY b.batch_id, b.status"
+        ).fetchall()
+    assert [(r["status"], r["runs"], r["cells"]) for r in rows] == [("completed", 120, 120)]
