@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
+from senso_cli import output
 from senso_cli.app import app
 from tests.unit.test_docs import GUIDE, RUNBOOK, _code_blocks
 
@@ -128,6 +129,10 @@ def test_the_quoted_outputs_are_what_senso_prints(
     tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # Wide enough that no table folds a cell (the docs quote unfolded tables), whatever the
+    # terminal (or none) the tests run in; restored after the test.
+    monkeypatch.setattr(output.out, "_width", 200)
+    monkeypatch.setattr(output.out, "_height", 50)
     senso_home.mkdir(parents=True)
     # The guide's rollout examples were made with the rehearsal's gate settings.
     (senso_home / "config.toml").write_text("[rollout]\ngate_min_pairs = 1\ngate_min_days = 1\n")
