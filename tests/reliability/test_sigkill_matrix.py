@@ -36,6 +36,8 @@ from tests.reliability.invariants import check_invariants
 
 pytestmark = pytest.mark.slow
 TRIALS = {"external": 20, "owned": 5}
+CELLS = 12
+ANSWER_S = 0.06
 CASES = [(mode, seed) for mode, trials in TRIALS.items() for seed in range(trials)]
 
 
@@ -52,8 +54,16 @@ def _prepare(db: Database, org_id: UUID) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def slow_server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(latency=lambda _: 0.06) as server:
+    with FakeOpenAIServer(latency=lambda _: ANSWER_S) as server:
         yield server
+
+
+def _completed(db: Database) -> int:
+    with db.connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM senso.cell_runs WHERE status = 'completed'"
+        ).fetchone()
+    return int(row["n"]) if row else 0
 
 
 @pytest.mark.parametrize(("mode", "seed"), CASES, ids=[f"{m}-{s}" for m, s in CASES])
@@ -83,17 +93,20 @@ def test_sigkill_during_matrix_then_rerun(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    # Python start-up and imports take most of a second; land the kill anywhere from before
-    # the first cell to the last one.
-    time.sleep(rng.uniform(0.3, 1.6))
+    # The kill point is chosen by progress, not by the clock (start-up alone can take seconds
+    # on a loaded machine): after a random number of completed cells, plus up to one answer's
+    # time, so it lands anywhere from before the first cell to after the last, mid-answer and
+    # mid-write included.
+    target = rng.randrange(CELLS)
+    deadline = time.monotonic() + 60
+    while _completed(db) < target and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0, ANSWER_S))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     check_invariants(db, allow_running=True)
-    with db.connect() as conn:
-        row = conn.execute(
-            "SELECT count(*) AS n FROM senso.cell_runs WHERE status = 'completed'"
-        ).fetchone()
-    done_by_killed = int(row["n"]) if row else 0
+    done_by_killed = _completed(db)
+    assert done_by_killed >= target
 
     settings = load_settings(environ={"SENSO_HOME": str(home), **billable}).settings
     services = build_services(settings)
@@ -102,7 +115,7 @@ def test_sigkill_during_matrix_then_rerun(
     run_step("TrackUsage", state, db=db)  # a replayed TrackUsage charges nothing more
     state["completion"] = run_step("CompleteBatch", state, db=db)
 
-    assert state["completion"]["completed"] == 12  # type: ignore[index]
+    assert state["completion"]["completed"] == CELLS  # type: ignore[index]
     check_invariants(db)
     with db.connect() as conn:
         charged = conn.execute(
@@ -110,4 +123,4 @@ def test_sigkill_during_matrix_then_rerun(
         ).fetchone()
     assert charged is not None and charged["n"] == 12
     # The re-run called the provider for the cells the killed step had not completed only.
-    assert state["matrix"]["provider_calls"] == 12 - done_by_killed  # type: ignore[index]
+    assert state["matrix"]["provider_calls"] == CELLS - done_by_killed  # type: ignore[index]
