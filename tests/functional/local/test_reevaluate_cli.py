@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from senso_cli.app import app
+from tests.fakes.openai_server import FakeOpenAIServer
 
 
 def _count(db: Database, sql: str) -> int:
@@ -29,8 +30,9 @@ def _ledger(db: Database) -> list[tuple[object, ...]]:
 
 
 def test_reevaluate_dry_run_then_in_place_then_nothing(
-    cli_env: Database, runner: CliRunner
+    cli_env: Database, runner: CliRunner, billable_env: FakeOpenAIServer
 ) -> None:
+    # Billable answers (simulated ones are free), so "billing unchanged" covers charge rows.
     assert runner.invoke(app, ["dev", "seed"]).exit_code == 0
     assert runner.invoke(app, ["trigger", "--org", "demo"]).exit_code == 0
     with cli_env.transaction() as conn:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -11,8 +13,9 @@ import pytest
 from handlers.db.database import Database
 from handlers.evaluation import build_evaluator_components
 from handlers.reevaluate import reevaluate_org
-from handlers.runtime import WorkflowServices
 from handlers.workflow import run_inline
+from tests.billable import billable_services
+from tests.fakes.openai_server import FakeOpenAIServer
 
 
 def _rows(db: Database, sql: str, *params: object) -> list[dict[str, Any]]:
@@ -33,11 +36,19 @@ def _legacy_damage(db: Database) -> None:
         conn.execute("UPDATE org_evals SET sentiment = 'Positive' WHERE mentioned")
 
 
+def _answer(_: dict[str, Any]) -> str:
+    return "1. **First Federal** has low rates.\n2. **Acme Credit Union** is well rated."
+
+
 @pytest.fixture
-def stored(db: Database, org_id: UUID, services: WorkflowServices) -> UUID:
-    state = run_inline(db, {"org_id": str(org_id)}, services=services)
-    assert state["matrix"]["completed"] == 12
-    return org_id
+def stored(db: Database, org_id: UUID, tmp_path: Path) -> Iterator[UUID]:
+    # Billable answers (simulated ones are free), so "billing unchanged" covers charge rows.
+    with FakeOpenAIServer(answer=_answer) as server:
+        services = billable_services(tmp_path, server)
+        state = run_inline(db, {"org_id": str(org_id)}, services=services)
+        services.close()
+    assert state["matrix"]["completed"] == 12 and state["usage"]["charged_cells"] == 12
+    yield org_id
 
 
 def test_reevaluation_updates_in_place_once_without_providers_or_billing(
