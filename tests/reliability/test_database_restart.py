@@ -1,6 +1,7 @@
 """Invariant: PostgreSQL restarting in the middle of the matrix fails the step as transient,
 the state machine's retry resumes it, and the batch completes with every cell once and charged
-once (the answers come from a billable local OpenAI-protocol server, 30 ms each)."""
+once (the answers come from a billable local OpenAI-protocol server), in both database modes
+(external: product tables without constraints, then senso's migration)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from senso_cli.services.trigger import start_local
 from senso_cli.settings import load_settings
 from tests.billable import billable_environ
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.product_db import build_product_tables, seed_product_org
 from tests.reliability.conftest import write_home
 from tests.reliability.invariants import check_invariants
 
@@ -48,20 +50,48 @@ def _completed(db: Database) -> int:
     return int(row["n"]) if row else 0
 
 
-@pytest.fixture
-def slow_server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(latency=lambda _: 0.03) as server:
-        yield server
+# Per mode: the org's cells, an answer's latency (the matrix lasts about 1.8 s at concurrency
+# 2), and how many cells complete before the restart.
+MODES = {"owned": (120, 0.03, 20), "external": (12, 0.3, 4)}
 
 
+@pytest.mark.parametrize("mode", list(MODES))
 def test_database_restart_mid_matrix(
-    own_server: EmbeddedPostgres, tmp_path: Path, slow_server: FakeOpenAIServer
+    own_server: EmbeddedPostgres, tmp_path: Path, mode: str
 ) -> None:
+    cells, latency_s, restart_after = MODES[mode]
     db = Database(own_server.url)
-    apply_migrations(db)
-    import_orgs(db, load_org_file(demo_org_path()))
+    if mode == "owned":
+        apply_migrations(db)
+        import_orgs(db, load_org_file(demo_org_path()))
+        org = "demo"
+    else:
+        # The product database as the old system left it (no constraint), then senso's schema.
+        build_product_tables(db)
+        apply_migrations(db)
+        org = str(seed_product_org(db))
+    with FakeOpenAIServer(latency=lambda _: latency_s) as server:
+        _restart_mid_matrix(db, own_server, tmp_path, server, org, restart_after)
+    check_invariants(db)
+    with db.connect() as conn:
+        runs = conn.execute("SELECT count(*) AS n FROM question_runs").fetchone()
+        charges = conn.execute(
+            "SELECT count(*) AS n FROM credit_ledger WHERE source_type = 'question_run'"
+        ).fetchone()
+    assert runs is not None and runs["n"] == cells
+    assert charges is not None and charges["n"] == cells
+
+
+def _restart_mid_matrix(
+    db: Database,
+    own_server: EmbeddedPostgres,
+    tmp_path: Path,
+    server: FakeOpenAIServer,
+    org: str,
+    restart_after: int,
+) -> None:
     home = write_home(tmp_path, "matrix_concurrency = 2\n")
-    environ = {"SENSO_HOME": str(home), **billable_environ(slow_server)}
+    environ = {"SENSO_HOME": str(home), **billable_environ(server)}
     settings = load_settings(environ=environ).settings
     definition = copy.deepcopy(load_definition())
     for retrier in definition["States"]["RunQuestionMatrixWithEvaluation"]["Retry"]:
@@ -69,14 +99,14 @@ def test_database_restart_mid_matrix(
             # Deterministic waits (1 s, 2 s, 4 s) so the retry lands after the restart.
             retrier.update({"IntervalSeconds": 1, "JitterStrategy": "NONE"})
     runtime = LocalRuntime(db, settings, definition=definition, time_scale=1.0)
-    started = start_local(runtime, "demo")
+    started = start_local(runtime, org)
     outcome: list[object] = []
     worker = threading.Thread(
         target=lambda: outcome.append(runtime.run(started.started.execution_arn))
     )
     worker.start()
     deadline = time.time() + 60
-    while _completed(db) < 20 and time.time() < deadline:
+    while _completed(db) < restart_after and time.time() < deadline:
         time.sleep(0.02)
     own_server.stop()
     time.sleep(0.5)
@@ -91,11 +121,3 @@ def test_database_restart_mid_matrix(
         if e["type"] == "TaskFailed"
     ]
     assert "Senso.Transient" in errors
-    check_invariants(db)
-    with db.connect() as conn:
-        runs = conn.execute("SELECT count(*) AS n FROM question_runs").fetchone()
-        charges = conn.execute(
-            "SELECT count(*) AS n FROM credit_ledger WHERE source_type = 'question_run'"
-        ).fetchone()
-    assert runs is not None and runs["n"] == 120
-    assert charges is not None and charges["n"] == 120
