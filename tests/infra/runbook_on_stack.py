@@ -36,8 +36,8 @@ from uuid import UUID
 from moto.stepfunctions.models import stepfunctions_backends
 
 from handlers.db.database import Database
-from senso_cli.settings import load_settings
 from senso_cli.local.runtime import LocalRuntime
+from senso_cli.settings import load_settings
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "migration-runbook.md"
 ACCOUNT = "123456789012"  # moto's default account
