@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -146,3 +147,25 @@ def operator_for(mode: Mode, db: Database, runner: CliRunner) -> Operator:
     # Scheduled Monday and Thursday, like the demo org.
     org_id = seed_product_org(db, credits=Decimal(100), schedule=(0, 3))
     return Operator(mode, db, str(org_id), org_id, cells=12, credits=Decimal(100))
+
+
+def old_system_writes_its_batch(operator: Operator, day: date) -> None:
+    """In external mode the old system writes its batch of the day by itself, on its own
+    schedule; the stand-in's code (the Go code's writes) plays it, called directly, because
+    senso refuses to run the stand-in on a product database."""
+    from handlers.runtime import build_services
+    from senso_cli.services.legacy_standin import run_legacy
+    from senso_cli.settings import load_settings
+
+    services = build_services(load_settings().settings)  # this test's environment
+    try:
+        run_legacy(operator.db, services, operator.org_id, day)
+    finally:
+        services.close()
+
+
+def inngest_config(event_key: str, url: str) -> str:
+    """The config-file section that sends the Inngest side's events to `url`."""
+    return (
+        f'[inngest]\nevent_key = "{event_key}"\nevent_api_url = "{url}"\napi_url = "{url}"\n'
+    )

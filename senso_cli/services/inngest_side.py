@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from handlers.db.database import Database
-from handlers.errors import SensoError
+from handlers.db.migrate import is_owned
+from handlers.errors import InvalidInputError, SensoError
 from handlers.runtime import build_services
 from senso_cli.inngest.client import InngestClient, org_evaluation_event_id
 from senso_cli.services.legacy_standin import run_legacy
@@ -49,6 +50,7 @@ def run_on_inngest(
         with InngestClient.from_settings(settings.inngest) as client:
             client.send_org_evaluation(org_id, triggered_by=triggered_by, event_id=event_id)
         return InngestOutcome("inngest", "inngest", "SENT", event_id=event_id)
+    refuse_standin_on_product_database(db)
     services = build_services(settings)
     started_at = datetime.now(UTC)
     try:
@@ -73,3 +75,18 @@ def run_on_inngest(
     return InngestOutcome(
         "stand-in", STANDIN_LABEL, "SUCCEEDED", state=state, started_at=started_at
     )
+
+
+def refuse_standin_on_product_database(db: Database) -> None:
+    """The stand-in writes batches and charges credits as the old code does: a rehearsal on a
+    database senso owns. On the product's database (external mode) the old system runs for
+    real, and a stand-in run would charge customers and show the product a batch of its own."""
+    with db.connect() as conn:
+        owned = is_owned(conn)
+    if not owned:
+        raise InvalidInputError(
+            "the Inngest stand-in is refused on the product's database (external mode): it "
+            "writes batches and charges credits there as the old code does",
+            hint="configure Inngest (SENSO_INNGEST_EVENT_KEY) so the event goes to the real "
+            "old system, or run the Step Functions side alone with --target sfn",
+        )

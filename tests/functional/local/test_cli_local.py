@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
 from senso_cli.app import app
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.modes import Operator
+from tests.fakes_inngest import FakeInngest
+from tests.modes import Operator, inngest_config
 from tests.product_db import balances, product_row_counts
 
 
@@ -107,8 +110,20 @@ def test_redrive_after_credits_arrive_resumes_the_failed_batch(
     ]
 
 
+@pytest.fixture
+def inngest_configured(senso_home: Path) -> Iterator[FakeInngest]:
+    """The Inngest side sends its events to a local Inngest (no stand-in run)."""
+    with FakeInngest() as inngest:
+        senso_home.mkdir(parents=True, exist_ok=True)
+        (senso_home / "config.toml").write_text(inngest_config(inngest.event_key, inngest.url))
+        yield inngest
+
+
 def test_redrive_of_a_failed_shadow_run_stays_a_shadow_run(
-    operator: Operator, runner: CliRunner, billable_env: FakeOpenAIServer
+    operator: Operator,
+    runner: CliRunner,
+    billable_env: FakeOpenAIServer,
+    inngest_configured: FakeInngest,
 ) -> None:
     with operator.db.transaction() as conn:
         conn.execute("UPDATE credit_balances SET current_balance = 0")

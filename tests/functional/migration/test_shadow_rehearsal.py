@@ -1,12 +1,14 @@
 """The whole rehearsal through the CLI, in both database modes: the old system (the stand-in,
-writing the product tables as the Go code does) and Step Functions in shadow (writing only
-senso's shadow tables), then compare over the two real batches and the rollout gated on it."""
+writing the product tables as the Go code does; on a product database the old system itself,
+played by the same code, since senso refuses the stand-in there) and Step Functions in shadow
+(writing only senso's shadow tables), then compare over the two real batches and the rollout
+gated on it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ from senso_cli.services.compare import compare
 from senso_cli.services.compare.report import render_table
 from tests.billable import billable_environ
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.modes import Operator
+from tests.fakes_inngest import FakeInngest
+from tests.modes import Operator, inngest_config, old_system_writes_its_batch
 from tests.product_db import balances, product_row_counts
 
 YESTERDAY = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
@@ -28,9 +31,29 @@ REHEARSAL = "[rollout]\nlocal_percent = 0\ngate_min_pairs = 1\ngate_min_days = 1
 
 
 @pytest.fixture(autouse=True)
-def _rehearsal_config(senso_home: Path) -> None:
+def _rehearsal_config(senso_home: Path, operator: Operator) -> Iterator[None]:
+    """Owned: the stand-in is the old system. External: the old system is real, so senso
+    sends its events to Inngest (a local one here) and never runs the stand-in."""
     senso_home.mkdir(parents=True, exist_ok=True)
-    (senso_home / "config.toml").write_text(REHEARSAL)
+    if not operator.external:
+        (senso_home / "config.toml").write_text(REHEARSAL)
+        yield
+        return
+    with FakeInngest() as inngest:
+        config = REHEARSAL + inngest_config(inngest.event_key, inngest.url)
+        (senso_home / "config.toml").write_text(config)
+        yield
+
+
+def _old_system_runs(operator: Operator, runner: CliRunner, day: date) -> None:
+    """The rollout (0%) sends the org to the old system, which writes its batch of the day."""
+    result = runner.invoke(app, ["trigger", "--org", operator.org, "--day", day.isoformat()])
+    assert result.exit_code == 0, result.output
+    if operator.external:  # the event went to Inngest; the old system writes by itself
+        assert "stand-in" not in result.output, result.output
+        old_system_writes_its_batch(operator, day)
+    else:
+        assert "stand-in" in result.output, result.output
 
 
 def _ranked_answer(_: dict[str, Any]) -> str:
@@ -56,8 +79,7 @@ def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
     operator: Operator, runner: CliRunner, ranked_provider: FakeOpenAIServer
 ) -> None:
     db = operator.db
-    standin = runner.invoke(app, ["trigger", "--org", operator.org])  # the rollout: Inngest
-    assert standin.exit_code == 0 and "stand-in" in standin.output, standin.output
+    _old_system_runs(operator, runner, datetime.now(UTC).date())
     counts, money = product_row_counts(db), balances(db)
 
     shadow = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", "--json"])
@@ -66,8 +88,8 @@ def test_shadow_run_beside_the_old_system_writes_nothing_of_the_products(
     assert data["execution_arn"].endswith("-shadow") and data["status"] == "SUCCEEDED"
     assert data["batch"]["credits_charged"] == 0
 
-    # The stand-in found the old system's batch of the day already complete and wrote nothing
-    # new; the shadow side wrote only senso's shadow tables.
+    # The old system's batch of the day was already complete (the stand-in wrote nothing new;
+    # externally the event went to Inngest); the shadow side wrote only senso's shadow tables.
     assert product_row_counts(db) == counts
     assert balances(db) == money
     with db.connect() as conn:
@@ -113,7 +135,7 @@ def test_a_model_dropped_on_one_side_fails_compare_and_the_gate(
 ) -> None:
     db = operator.db
     day = ["--day", YESTERDAY]
-    assert runner.invoke(app, ["trigger", "--org", operator.org, *day]).exit_code == 0
+    _old_system_runs(operator, runner, date.fromisoformat(YESTERDAY))
     models = operator.scalar(
         f"SELECT count(*) FROM {db.tables.geo_models} WHERE org_id = %s",  # noqa: S608
         operator.org_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from handlers.db.database import Database
@@ -11,6 +12,7 @@ from handlers.repositories.sides import batches_sql
 from senso_cli.app import app
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.modes import Operator
+from tests.product_db import balances, product_row_counts
 
 
 def _orchestrators(db: Database) -> list[str]:
@@ -31,6 +33,9 @@ def test_before_any_rollout_trigger_runs_the_state_machine(
     assert _orchestrators(operator.db) == ["step_functions"]
 
 
+# The stand-in plays the old system on a database senso owns; on a product database senso
+# refuses it (test_the_standin_is_refused_on_a_product_database).
+@pytest.mark.parametrize("operator", ["owned"], indirect=True)
 def test_rollout_at_zero_routes_to_the_labelled_inngest_standin(
     operator: Operator, runner: CliRunner
 ) -> None:
@@ -45,6 +50,9 @@ def test_rollout_at_zero_routes_to_the_labelled_inngest_standin(
     assert _orchestrators(operator.db) == ["inngest"]
 
 
+# The stand-in plays the old system on a database senso owns; on a product database senso
+# refuses it (test_the_standin_is_refused_on_a_product_database).
+@pytest.mark.parametrize("operator", ["owned"], indirect=True)
 def test_target_override_and_shadow(operator: Operator, runner: CliRunner) -> None:
     standin = runner.invoke(app, ["trigger", "--org", operator.org, "--target", "inngest"])
     assert standin.exit_code == 0, standin.output
@@ -94,6 +102,9 @@ def test_local_trigger_batch_rerun_starts_nothing_new(
     assert operator.balance() == operator.credits - operator.credits_per_run
 
 
+# The stand-in plays the old system on a database senso owns; on a product database senso
+# refuses it (test_the_standin_is_refused_on_a_product_database).
+@pytest.mark.parametrize("operator", ["owned"], indirect=True)
 def test_shadow_json_is_one_document(operator: Operator, runner: CliRunner) -> None:
     result = runner.invoke(app, ["trigger", "--org", operator.org, "--shadow", "--json"])
     assert result.exit_code == 0, result.output
@@ -126,3 +137,25 @@ def test_trigger_batch_by_schedule_day_reads_the_product_schedule(
     assert operator.runs(latest=True) == operator.cells
     assert operator.ledger_charges() == (operator.cells, operator.credits_per_run)
     assert operator.balance() == operator.credits - operator.credits_per_run
+
+
+@pytest.mark.parametrize("operator", ["external"], indirect=True)
+def test_the_standin_is_refused_on_a_product_database(
+    operator: Operator, runner: CliRunner
+) -> None:
+    """The stand-in writes batches and charges as the old code does: on the product's database
+    it would charge customers and show a batch of its own. Nothing starts, nothing is written."""
+    counts, money = product_row_counts(operator.db), balances(operator.db)
+    assert runner.invoke(app, ["rollout", "--percent", "0", "--reason", "start"]).exit_code == 0
+    for args in (
+        ["trigger", "--org", operator.org],  # routed to Inngest by the rollout
+        ["trigger", "--org", operator.org, "--target", "inngest"],
+        ["trigger", "--org", operator.org, "--shadow"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "stand-in is refused on the product's database" in result.output
+        assert "SENSO_INNGEST_EVENT_KEY" in result.output
+    assert product_row_counts(operator.db) == counts
+    assert balances(operator.db) == money
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output) == []
