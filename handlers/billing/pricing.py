@@ -14,7 +14,11 @@ senso (answer + evaluation + competitors), so with a margin the estimate is at l
 Overdraft policy: a completed cell is always charged, because its work was done and paid for.
 CheckBalance refuses a batch whose estimate the balance does not cover, so a balance goes below
 zero only when a batch's real cost exceeded its estimate; the debt stays on the ledger and the
-next CheckBalance refuses until credits are granted.
+next CheckBalance refuses until credits are granted (tests/functional/steps/test_overdraft.py).
+
+Simulated cells are free: TrackUsage never prices them (no ledger row, no balance change). The
+estimate still covers every cell still to run, simulated or not, because the route a cell takes
+is resolved by the matrix step; an upper bound never under-covers.
 """
 
 from __future__ import annotations
