@@ -35,7 +35,11 @@ data "aws_iam_policy_document" "operator" {
       "states:RedriveExecution",
       "states:StopExecution",
     ]
-    resources = [local.state_machine_executions_arn]
+    # trigger-batch on AWS describes the dispatcher execution it starts (or joins) as well.
+    resources = [
+      local.state_machine_executions_arn,
+      "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.dispatcher_name}:*",
+    ]
   }
 
   statement {
