@@ -65,8 +65,11 @@ def test_a_hanging_provider_costs_retries_not_cells(
         services = _services(tmp_path, server, timeout_s=1.0, attempts=1)
         state = run_inline(db, {"org_id": str(org_id)}, services=services)
     assert server.faults > 0
-    # Each hang is a timed-out attempt; the step retries that cell alone until it answers.
+    # Each hang is a timed-out attempt; the step retries that cell alone until it answers. A
+    # loaded machine may time out an answer that did not hang as well (one more retry), so
+    # the calls are counted against what the server saw, and at least one retry per hang.
     assert state["matrix"]["completed"] == 12 and state["matrix"]["failed"] == 0
-    assert state["matrix"]["provider_calls"] == 12 + server.faults
+    assert state["matrix"]["provider_calls"] == server.request_count
+    assert state["matrix"]["provider_calls"] >= 12 + server.faults
     assert state["completion"]["status"] == "completed"
     check_invariants(db)
