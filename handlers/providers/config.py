@@ -158,13 +158,17 @@ class AnthropicConfig(_Strict):
         "claude-3-5-haiku",
     )
     max_continuations: int = Field(
-        default=3, ge=0, description="pause_turn resumptions of a long server-tool turn"
+        default=2, ge=0, description="pause_turn resumptions of a long server-tool turn"
     )
     timeout_s: float = Field(default=120.0, gt=0)
     expected_output_tokens: int = Field(default=1500, ge=0)
     # Anthropic's first usage tier; raise them to the account's tier.
     rate_limit: RateLimitConfig = RateLimitConfig(rpm=50, tpm=30_000, max_concurrency=8)
-    retry: RetryConfig = RetryConfig()
+    # Every turn of a call may run its own retries, so one call's worst case is turns x
+    # retries: 3 turns x (3 x 120 s + 2 x 60 s) = 1,440 s fits the matrix step's 1,500 s
+    # budget (handlers.matrix.budget); 5 attempts and 3 continuations (3,360 s) made
+    # `senso validate` refuse every setup that routes a model to Anthropic.
+    retry: RetryConfig = RetryConfig(max_attempts=3)
 
 
 class LinkupConfig(_Strict):

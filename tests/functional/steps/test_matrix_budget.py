@@ -77,8 +77,17 @@ def test_the_longest_attempt_of_each_provider_by_its_settings() -> None:
     assert longest_attempt_s(config, "openai") == 3 * 100 + 2 * 60  # Retry-After up to 60 s
     assert longest_attempt_s(config, "brightdata_chatgpt") == 600 + 2 * 30 + 60
     assert longest_attempt_s(config, "anthropic") == 2 * 50
-    # The defaults fit the default budget (1,500 s) and the matrix state's 1,800 s.
-    routes = {"gpt-4.1": {"provider": "openai"}, "chatgpt": {"provider": "brightdata_chatgpt"}}
+    # The defaults of every provider fit the default budget (1,500 s) and the state's 1,800 s.
+    kinds = [
+        "openai",
+        "azure_openai",
+        "anthropic",
+        "linkup",
+        "brightdata_chatgpt",
+        "brightdata_perplexity",
+        "brightdata_gemini",
+    ]
+    routes = {f"model-{kind}": {"provider": kind} for kind in kinds}
     defaults = ProvidersConfig.model_validate({"routes": routes})
     assert budget_problems(defaults, 1500, 1800) == []
 
