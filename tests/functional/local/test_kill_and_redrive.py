@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -97,9 +98,30 @@ def _kill_then_redrive(operator: Operator, runner: CliRunner) -> None:
     assert operator.balance() == operator.credits - operator.credits_per_run
 
 
+def _freeze_matrix_processes(stop: threading.Event) -> None:
+    """SIGSTOP every matrix step process this test process starts: a frozen container.
+
+    A slow provider no longer stands in for a stuck step (the heartbeat runs in a background
+    thread however long a call takes); a process that stops running at all sends no beat.
+    """
+    frozen: set[int] = set()
+    while not stop.wait(0.05):
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) in frozen:
+                continue
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == os.getpid() and b"RunQuestionMatrixWithEvaluation" in argv:
+                frozen.add(int(entry.name))
+                os.kill(int(entry.name), signal.SIGSTOP)
+
+
 def test_stuck_matrix_step_times_out_on_its_heartbeat(db: Database, tmp_path: Path) -> None:
     import_orgs(db, load_org_file(demo_org_path()))
-    home = _home(tmp_path, latency_ms=20_000, concurrency=1)
+    home = _home(tmp_path, latency_ms=50, concurrency=1)
     settings = load_settings(
         environ={"SENSO_HOME": str(home), "SENSO_DATABASE_URL": db.url}
     ).settings
@@ -110,7 +132,14 @@ def test_stuck_matrix_step_times_out_on_its_heartbeat(db: Database, tmp_path: Pa
         retrier["MaxAttempts"] = min(retrier["MaxAttempts"], 1)
     runtime = LocalRuntime(db, settings, definition=definition, isolation="process", time_scale=0)
     started = start_local(runtime, "demo")
-    result = runtime.run(started.started.execution_arn)
+    stop = threading.Event()
+    freezer = threading.Thread(target=_freeze_matrix_processes, args=(stop,), daemon=True)
+    freezer.start()
+    try:
+        result = runtime.run(started.started.execution_arn)
+    finally:
+        stop.set()
+        freezer.join()
     assert result.status == "FAILED"
     assert result.error == "States.HeartbeatTimeout"
     history = runtime.store.history(started.started.execution_arn)
