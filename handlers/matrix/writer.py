@@ -21,6 +21,7 @@ from handlers.db.tables import Tables
 from handlers.evaluation import Evaluation
 from handlers.providers.base import ProviderAnswer
 from handlers.repositories.batches import Cell
+from handlers.repositories.stored_evals import insert_citations_and_competitors
 
 _CLAIM = """
 INSERT INTO senso.cell_runs (batch_id, geo_question_id, model_id, location_id, question_run_id,
@@ -117,33 +118,7 @@ def write_completed(
                 verification.cost,
             ),
         )
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"""INSERT INTO {t.org_citations}
-                        (org_citation_id, question_run_id, org_id, url, type, dead_link)
-                    VALUES (%s, %s, %s, %s, %s, false)""",  # noqa: S608
-                [(uuid.uuid4(), run_id, org_id, c.url, c.type) for c in evaluation.citations],
-            )
-            # The competitor call's tokens and cost go on the first row only, so their sum is
-            # the call's (the old system repeated them on every row, weakness 7).
-            usage = evaluation.competitor_usage
-            cur.executemany(
-                f"""INSERT INTO {t.org_competitors} (org_competitor_id, question_run_id, org_id,
-                        name, input_tokens, output_tokens, total_cost)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s)""",  # noqa: S608
-                [
-                    (
-                        uuid.uuid4(),
-                        run_id,
-                        org_id,
-                        name,
-                        usage.input_tokens if i == 0 else 0,
-                        usage.output_tokens if i == 0 else 0,
-                        usage.cost if i == 0 else 0,
-                    )
-                    for i, name in enumerate(dict.fromkeys(evaluation.competitors))
-                ],
-            )
+        insert_citations_and_competitors(conn, t, run_id, org_id, evaluation)
     return True
 
 

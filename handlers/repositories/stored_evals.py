@@ -12,9 +12,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+import psycopg
+
 from handlers.db.database import Database
+from handlers.db.tables import Tables
 from handlers.evaluation import Evaluation
 
 
@@ -118,33 +122,44 @@ def replace_evaluation(
             f"DELETE FROM {t.org_competitors} WHERE question_run_id = %s AND org_id = %s",  # noqa: S608
             (run_id, org_id),
         )
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"""INSERT INTO {t.org_citations}
-                        (org_citation_id, question_run_id, org_id, url, type, dead_link)
-                    VALUES (%s, %s, %s, %s, %s, false)""",  # noqa: S608
-                [(uuid.uuid4(), run_id, org_id, c.url, c.type) for c in evaluation.citations],
-            )
-            usage = evaluation.competitor_usage
-            cur.executemany(
-                f"""INSERT INTO {t.org_competitors} (org_competitor_id, question_run_id, org_id,
-                        name, input_tokens, output_tokens, total_cost)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s)""",  # noqa: S608
-                [
-                    (
-                        uuid.uuid4(),
-                        run_id,
-                        org_id,
-                        name,
-                        usage.input_tokens if i == 0 else 0,
-                        usage.output_tokens if i == 0 else 0,
-                        usage.cost if i == 0 else 0,
-                    )
-                    for i, name in enumerate(dict.fromkeys(evaluation.competitors))
-                ],
-            )
+        insert_citations_and_competitors(conn, t, run_id, org_id, evaluation)
         conn.execute(
             """UPDATE senso.cell_runs SET share_of_voice = %s, evaluator = %s, updated_at = now()
                 WHERE question_run_id = %s""",
             (evaluation.share_of_voice, evaluation.evaluator, run_id),
+        )
+
+
+def insert_citations_and_competitors(
+    conn: psycopg.Connection[Any], t: Tables, run_id: UUID, org_id: UUID, evaluation: Evaluation
+) -> None:
+    """Write an evaluated cell's citation and competitor rows (the matrix and reevaluate both).
+
+    The competitor call's tokens and cost go on the first row only, so their sum is the
+    call's (the old system repeated them on every row, weakness 7).
+    """
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"""INSERT INTO {t.org_citations}
+                    (org_citation_id, question_run_id, org_id, url, type, dead_link)
+                VALUES (%s, %s, %s, %s, %s, false)""",  # noqa: S608
+            [(uuid.uuid4(), run_id, org_id, c.url, c.type) for c in evaluation.citations],
+        )
+        usage = evaluation.competitor_usage
+        cur.executemany(
+            f"""INSERT INTO {t.org_competitors} (org_competitor_id, question_run_id, org_id,
+                    name, input_tokens, output_tokens, total_cost)
+                VALUES (%s, %s, %s, %s, %s, %s, %s)""",  # noqa: S608
+            [
+                (
+                    uuid.uuid4(),
+                    run_id,
+                    org_id,
+                    name,
+                    usage.input_tokens if i == 0 else 0,
+                    usage.output_tokens if i == 0 else 0,
+                    usage.cost if i == 0 else 0,
+                )
+                for i, name in enumerate(dict.fromkeys(evaluation.competitors))
+            ],
         )
